@@ -1,0 +1,38 @@
+#!/usr/bin/env pwsh
+# Bootstrap for Windows, the twin of build.sh: restore Cake.Tool, build the module only when its sources
+# changed, and run the Cake script with every argument passed through.
+$ErrorActionPreference = 'Stop'
+Set-Location -LiteralPath $PSScriptRoot
+$env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'; $env:DOTNET_NOLOGO = '1'; $env:DOTNET_SKIP_FIRST_TIME_EXPERIENCE = '1'
+
+if (-not (Get-Command dotnet -ErrorAction SilentlyContinue)) {
+    Write-Error 'build.ps1: the .NET SDK 10 is required (dotnet not found on PATH): see https://dot.net'
+    exit 1
+}
+
+$toolsStamp = '.artifacts/tools.stamp'
+if (-not (Test-Path $toolsStamp) -or ((Get-Item '.config/dotnet-tools.json').LastWriteTimeUtc -gt (Get-Item $toolsStamp).LastWriteTimeUtc)) {
+    dotnet tool restore | Out-Null
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+    New-Item -ItemType Directory -Force '.artifacts' | Out-Null
+    New-Item -ItemType File -Force $toolsStamp | Out-Null
+}
+
+$moduleDir = '.artifacts/module'
+$moduleDll = Join-Path $moduleDir 'ImagePromotion.dll'
+$stale = -not (Test-Path $moduleDll)
+if (-not $stale) {
+    $built = (Get-Item $moduleDll).LastWriteTimeUtc
+    $sources = @(Get-ChildItem -Recurse -File 'src/ImagePromotion' -Include '*.cs', '*.csproj' |
+        Where-Object { $_.FullName -notmatch '[\\/](obj|bin)[\\/]' }) + @(Get-Item 'Directory.Build.props')
+    $stale = [bool]($sources | Where-Object { $_.LastWriteTimeUtc -gt $built } | Select-Object -First 1)
+}
+if ($stale) {
+    Write-Host 'build.ps1: building the pipeline module...'
+    dotnet build src/ImagePromotion/ImagePromotion.csproj -c Release -o $moduleDir -nologo -v quiet -clp:ErrorsOnly
+    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+    (Get-Item $moduleDll).LastWriteTimeUtc = [DateTime]::UtcNow
+}
+
+dotnet cake build/build.cake @args
+exit $LASTEXITCODE

@@ -1,0 +1,33 @@
+namespace ImagePromotion.Logging;
+
+/// <summary>
+/// The module's only way to speak. Hosts (Cake scripts, the bench console, tests) decide where the
+/// lines go; every line passes through the <see cref="SecretRedactor"/> first.
+/// </summary>
+public interface IPipelineLog
+{
+    void Information(string message);
+    void Verbose(string message);
+    void Warning(string message);
+}
+
+/// <summary>Collects lines in memory; used by tests and by hosts that print at the end.</summary>
+public sealed class MemoryLog : IPipelineLog
+{
+    private readonly List<string> _lines = new();
+    private readonly object _gate = new();
+
+    public IReadOnlyList<string> Lines { get { lock (_gate) return _lines.ToArray(); } }
+
+    public void Information(string message) { lock (_gate) _lines.Add("info: " + message); }
+    public void Verbose(string message) { lock (_gate) _lines.Add("verbose: " + message); }
+    public void Warning(string message) { lock (_gate) _lines.Add("warning: " + message); }
+}
+
+/// <summary>Writes to the console through a redactor; the bench host and ad-hoc tools use it.</summary>
+public sealed class ConsoleLog(bool verbose = false) : IPipelineLog
+{
+    public void Information(string message) => Console.WriteLine(SecretRedactor.Shared.Redact(message));
+    public void Verbose(string message) { if (verbose) Console.WriteLine(SecretRedactor.Shared.Redact(message)); }
+    public void Warning(string message) => Console.Error.WriteLine("warning: " + SecretRedactor.Shared.Redact(message));
+}

@@ -1,0 +1,18 @@
+namespace ImagePromotion;
+
+/// <summary>
+/// An error a user can act on. Its message is one line that names the input and says what to do;
+/// hosts print the message alone (no stack trace) and exit non-zero.
+/// </summary>
+public class PromotionException : Exception
+{
+    public PromotionException(string message) : base(OneLine(message)) { }
+
+    public PromotionException(string message, Exception inner) : base(OneLine(message), inner) { }
+
+    private static string OneLine(string message) =>
+        message.Replace("\r\n", " ").Replace('\n', ' ').Replace('\r', ' ');
+}
+
+/// <summary>A destination tag would move where the environment forbids it, or another run won a race.</summary>
+public sealed class PromotionConflictException(string message) : PromotionException(message);

@@ -1,0 +1,55 @@
+using System.Security.Cryptography;
+using System.Text.RegularExpressions;
+
+namespace ImagePromotion.Registry;
+
+/// <summary>A content digest as the OCI image spec defines it: <c>algorithm:encoded</c>.</summary>
+public readonly partial record struct Digest
+{
+    public string Algorithm { get; }
+    public string Encoded { get; }
+
+    private Digest(string algorithm, string encoded) { Algorithm = algorithm; Encoded = encoded; }
+
+    public override string ToString() => Algorithm + ":" + Encoded;
+
+    public static Digest Parse(string value)
+    {
+        if (TryParse(value, out var d)) return d;
+        throw new PromotionException($"invalid digest '{value}': expected sha256:<64 lowercase hex> (or sha512:<128 hex>)");
+    }
+
+    public static bool TryParse(string? value, out Digest digest)
+    {
+        digest = default;
+        if (string.IsNullOrEmpty(value)) return false;
+        var m = Shape().Match(value);
+        if (!m.Success) return false;
+        var alg = m.Groups[1].Value;
+        var enc = m.Groups[2].Value;
+        if (alg == "sha256" && enc.Length != 64) return false;
+        if (alg == "sha512" && enc.Length != 128) return false;
+        if (alg != "sha256" && alg != "sha512") return false;
+        digest = new Digest(alg, enc);
+        return true;
+    }
+
+    public static Digest Sha256(ReadOnlySpan<byte> content) =>
+        new("sha256", Convert.ToHexStringLower(SHA256.HashData(content)));
+
+    public static Digest FromSha256Hash(byte[] hash) => new("sha256", Convert.ToHexStringLower(hash));
+
+    /// <summary>Checks bytes against this digest with the digest's own algorithm.</summary>
+    public bool Matches(ReadOnlySpan<byte> content) => Algorithm switch
+    {
+        "sha256" => Convert.ToHexStringLower(SHA256.HashData(content)) == Encoded,
+        "sha512" => Convert.ToHexStringLower(SHA512.HashData(content)) == Encoded,
+        _ => false,
+    };
+
+    public IncrementalHash CreateHash() => IncrementalHash.CreateHash(
+        Algorithm == "sha512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256);
+
+    [GeneratedRegex("^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-f0-9]{32,})$")]
+    private static partial Regex Shape();
+}
