@@ -10,6 +10,9 @@ public class PromotionException : Exception
 
     public PromotionException(string message, Exception inner) : base(OneLine(message), inner) { }
 
+    /// <summary>True when trying again later may succeed (a dropped connection, 5xx, 429): copiers retry these.</summary>
+    public bool Transient { get; init; }
+
     private static string OneLine(string message) =>
         message.Replace("\r\n", " ").Replace('\n', ' ').Replace('\r', ' ');
 }

@@ -1,0 +1,13 @@
+namespace ImagePromotion.Copy;
+
+public sealed record CopyOptions
+{
+    /// <summary>Plan only: read what is needed to decide, write nothing.</summary>
+    public bool DryRun { get; init; }
+    /// <summary>May the destination tag be moved from another digest to this one? Release tags may not.</summary>
+    public bool AllowTagMove { get; init; } = true;
+    /// <summary>Blob transfers in flight at once, across all platforms of an index.</summary>
+    public int MaxParallelism { get; init; } = 6;
+    /// <summary>Attempts per blob transfer; each restarts from a fresh source stream.</summary>
+    public int BlobAttempts { get; init; } = 4;
+}

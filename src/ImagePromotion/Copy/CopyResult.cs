@@ -1,0 +1,39 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace ImagePromotion.Copy;
+
+/// <summary>What a copy did, as written by <c>Copy --result-file</c>.</summary>
+public sealed record CopyResult
+{
+    public required string Source { get; init; }
+    public required string Destination { get; init; }
+    public required string SourceDigest { get; init; }
+    public string? DestinationDigest { get; init; }
+    public string? PreviousDigest { get; init; }
+    public required string MediaType { get; init; }
+    public bool DryRun { get; init; }
+    /// <summary>True when the destination already pointed at the digest and nothing was written.</summary>
+    public bool UpToDate { get; init; }
+    public int BlobsCopied { get; init; }
+    public int BlobsMounted { get; init; }
+    public int BlobsSkipped { get; init; }
+    public int ManifestsPushed { get; init; }
+    public long BytesUploaded { get; init; }
+    /// <summary>HTTP requests sent per host:port, retries and token requests included.</summary>
+    public IReadOnlyDictionary<string, int> Requests { get; init; } = new Dictionary<string, int>();
+    public double Seconds { get; init; }
+
+    private static readonly JsonSerializerOptions Json = new()
+    {
+        WriteIndented = true,
+        PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
+        DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
+        Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
+    };
+
+    public string ToJson() => JsonSerializer.Serialize(this, Json);
+
+    public static CopyResult FromJson(string json) =>
+        JsonSerializer.Deserialize<CopyResult>(json, Json) ?? throw new PromotionException("copy result file is empty");
+}

@@ -1,0 +1,19 @@
+namespace ImagePromotion.Registry.Auth;
+
+/// <summary>
+/// What a registry accepts from us. <see cref="IdentityToken"/> is an OAuth2 refresh token (Docker's
+/// <c>identitytoken</c>, ACR's and GAR's usual form); <see cref="RegistryToken"/> is a bearer token used as is.
+/// <see cref="Source"/> says where it came from, for error messages; it never holds the secret.
+/// </summary>
+public sealed record RegistryCredential(string? Username, string? Password, string Source)
+{
+    public string? IdentityToken { get; init; }
+    public string? RegistryToken { get; init; }
+
+    public static RegistryCredential Anonymous { get; } = new(null, null, "anonymous");
+
+    public bool IsAnonymous => Username is null && Password is null && IdentityToken is null && RegistryToken is null;
+
+    // Records print their members; a credential must never print a secret.
+    public override string ToString() => $"credential for {Username ?? "(none)"} from {Source}";
+}

@@ -1,0 +1,10 @@
+namespace ImagePromotion.Registry;
+
+/// <summary>An OCI content descriptor: what a manifest says about one child.</summary>
+public sealed record Descriptor(string MediaType, Digest Digest, long Size)
+{
+    /// <summary>"linux/amd64" style, for index children that carry a platform.</summary>
+    public string? Platform { get; init; }
+    public string? ArtifactType { get; init; }
+    public IReadOnlyDictionary<string, string>? Annotations { get; init; }
+}

@@ -1,0 +1,46 @@
+using System.Collections.Concurrent;
+
+namespace ImagePromotion.Registry.Transport;
+
+/// <summary>Counts every request that reaches the wire, per host:port, including retries, redirects and token calls.</summary>
+public sealed class RequestCounter
+{
+    private readonly ConcurrentDictionary<string, int> _counts = new(StringComparer.OrdinalIgnoreCase);
+
+    public void Add(Uri uri) => _counts.AddOrUpdate(uri.Authority, 1, (_, n) => n + 1);
+
+    public IReadOnlyDictionary<string, int> Snapshot() => new Dictionary<string, int>(_counts);
+
+    /// <summary>Counts since <paramref name="before"/>, dropping hosts with none.</summary>
+    public IReadOnlyDictionary<string, int> Since(IReadOnlyDictionary<string, int> before) =>
+        _counts.Select(kv => (kv.Key, Count: kv.Value - before.GetValueOrDefault(kv.Key)))
+            .Where(x => x.Count > 0)
+            .OrderBy(x => x.Key, StringComparer.Ordinal)
+            .ToDictionary(x => x.Key, x => x.Count);
+}
+
+/// <summary>
+/// The innermost handler: one count per HTTP request the server saw. A TLS handshake refused by a
+/// plain-HTTP loopback registry is not an HTTP request (the registry never logs it), so it is not counted.
+/// </summary>
+internal sealed class CountingHandler(RequestCounter counter) : DelegatingHandler
+{
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+            counter.Add(request.RequestUri!);
+            return response;
+        }
+        catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.SecureConnectionError or HttpRequestError.ConnectionError)
+        {
+            throw;
+        }
+        catch
+        {
+            counter.Add(request.RequestUri!);
+            throw;
+        }
+    }
+}

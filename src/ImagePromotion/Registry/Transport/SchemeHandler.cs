@@ -1,0 +1,45 @@
+using System.Collections.Concurrent;
+using System.Security.Authentication;
+
+namespace ImagePromotion.Registry.Transport;
+
+/// <summary>
+/// HTTPS everywhere, with Docker's two exceptions: registries the configuration marks insecure speak
+/// plain HTTP from the first request, and loopback registries try HTTPS once and fall back to HTTP
+/// when the other side does not speak TLS. The choice is remembered per host.
+/// </summary>
+internal sealed class SchemeHandler(TransportOptions options) : DelegatingHandler
+{
+    private readonly ConcurrentDictionary<string, bool> _plainHttp = new(StringComparer.OrdinalIgnoreCase);
+
+    protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+    {
+        var uri = request.RequestUri!;
+        var host = uri.Authority;
+        if (uri.Scheme == Uri.UriSchemeHttps && (options.InsecureRegistries.Contains(host) || _plainHttp.ContainsKey(host)))
+            request.RequestUri = ToHttp(uri);
+        if (request.RequestUri!.Scheme == Uri.UriSchemeHttp && !AllowsPlainHttp(host))
+            throw new PromotionException($"refusing plain HTTP to registry {host}: use HTTPS, or mark it insecure in the configuration (registries.<name>.insecure: true) if you trust the network");
+
+        try
+        {
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+        catch (HttpRequestException ex) when (request.RequestUri!.Scheme == Uri.UriSchemeHttps
+                                              && ImageReference.IsLoopbackHost(host) && IsNotTls(ex))
+        {
+            _plainHttp[host] = true;
+            request.RequestUri = ToHttp(request.RequestUri);
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    private bool AllowsPlainHttp(string host) =>
+        options.InsecureRegistries.Contains(host) || ImageReference.IsLoopbackHost(host) || _plainHttp.ContainsKey(host);
+
+    private static Uri ToHttp(Uri uri) => new UriBuilder(uri) { Scheme = Uri.UriSchemeHttp, Port = uri.Port }.Uri;
+
+    private static bool IsNotTls(HttpRequestException ex) =>
+        ex.InnerException is AuthenticationException or IOException
+        || ex.HttpRequestError == HttpRequestError.SecureConnectionError;
+}
