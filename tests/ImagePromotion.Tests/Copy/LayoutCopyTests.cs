@@ -1,0 +1,198 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ImagePromotion.Copy;
+using ImagePromotion.Registry;
+using ImagePromotion.Tests.Infrastructure;
+using NUnit.Framework;
+
+namespace ImagePromotion.Tests.Copy;
+
+/// <summary>
+/// BuildOnce leaves an OCI image layout on disk; the first promotion pushes it to a registry with its
+/// digest unchanged. Layouts are written by hand (byte-exact control) and by skopeo (a real tool's output).
+/// </summary>
+[TestFixture, NonParallelizable]
+public sealed class LayoutCopyTests
+{
+    private RegistryServer _registry = null!;
+    private RegistryTestClient _raw = null!;
+    private EngineHarness _engine = null!;
+    private string _dir = null!;
+    private CancellationTokenSource _timeout = null!;
+
+    private CancellationToken Ct => _timeout.Token;
+
+    [OneTimeSetUp]
+    public async Task StartRegistry()
+    {
+        _registry = await RegistryServer.StartAsync();
+        _raw = _registry.CreateClient();
+    }
+
+    [OneTimeTearDown]
+    public async Task StopRegistry()
+    {
+        _raw.Dispose();
+        await _registry.DisposeAsync();
+    }
+
+    [SetUp]
+    public void SetUp()
+    {
+        _engine = new EngineHarness();
+        _dir = Path.Combine(Path.GetTempPath(), "imgpromo-layout-" + Guid.NewGuid().ToString("N"));
+        _timeout = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+    }
+
+    [TearDown]
+    public void TearDown()
+    {
+        _engine.Dispose();
+        _timeout.Dispose();
+        try { Directory.Delete(_dir, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [Test]
+    public async Task A_hand_written_layout_is_pushed_with_its_digest_and_bytes_unchanged()
+    {
+        var layout = HandWrittenLayout.Write(_dir, "commit-1a2b3c", layerSizes: [20_000, 3_000]);
+
+        var result = await _engine.Copier.CopyAsync(new LayoutSource(_dir), "commit-1a2b3c", ImageReference.Parse(_registry.Reference("built/app", "1a2b3c")),
+            new CopyOptions(), Ct);
+
+        Assert.That(result.Source, Is.EqualTo($"oci:{_dir}:commit-1a2b3c"));
+        Assert.That(result.SourceDigest, Is.EqualTo(layout.ManifestDigest.ToString()));
+        Assert.That(result.DestinationDigest, Is.EqualTo(layout.ManifestDigest.ToString()));
+        Assert.That(result.BlobsCopied, Is.EqualTo(3));
+        Assert.That(result.BytesUploaded, Is.EqualTo(layout.BlobSizes.Sum()));
+        Assert.That(result.Requests.Keys, Is.EqualTo(new[] { _registry.Host }));
+        var served = await _raw.GetManifestAsync("built/app", "1a2b3c", Ct);
+        Assert.That(served!.Digest, Is.EqualTo(layout.ManifestDigest));
+        Assert.That(served.Bytes, Is.EqualTo(layout.ManifestBytes));
+        foreach (var blob in layout.Blobs)
+            Assert.That(await _raw.GetBlobAsync("built/app", blob, Ct), Is.EqualTo(File.ReadAllBytes(Path.Combine(_dir, "blobs", "sha256", blob.Encoded))));
+
+        // By digest too, and the second time nothing is written.
+        await _registry.ResetRequestLogAsync(Ct);
+        var again = await _engine.Copier.CopyAsync(new LayoutSource(_dir), layout.ManifestDigest.ToString(),
+            ImageReference.Parse(_registry.Reference("built/app", "1a2b3c")), new CopyOptions(), Ct);
+        Assert.That(again.UpToDate, Is.True);
+        Assert.That((await _registry.GetRequestsAsync(Ct)).Writes(), Is.Empty);
+    }
+
+    [Test]
+    public async Task A_layout_written_by_skopeo_is_pushed_with_its_digest_unchanged()
+    {
+        if (!ExternalTool.Exists("skopeo")) Assert.Ignore("skopeo is not installed");
+        var image = await TestImages.PushRandomImageAsync(_registry, "skopeo/src", "v1", layerCount: 2, cancellationToken: Ct);
+        await ExternalTool.RunAsync("skopeo", ["copy", "--src-tls-verify=false", $"docker://{_registry.Reference("skopeo/src", "v1")}", $"oci:{_dir}:v1"], Ct);
+
+        var result = await _engine.Copier.CopyAsync(new LayoutSource(_dir), "v1", ImageReference.Parse(_registry.Reference("skopeo/dst", "v1")),
+            new CopyOptions(), Ct);
+
+        Assert.That(result.DestinationDigest, Is.EqualTo(image.Digest.ToString()));
+        Assert.That(result.BlobsCopied, Is.EqualTo(image.Blobs.Count));
+        Assert.That(result.BytesUploaded, Is.EqualTo(image.Blobs.Sum(b => b.Size)));
+        Assert.That(await _raw.GetManifestDigestAsync("skopeo/dst", "v1", Ct), Is.EqualTo(image.Digest));
+    }
+
+    [Test]
+    public void A_tag_the_layout_does_not_have_is_named()
+    {
+        HandWrittenLayout.Write(_dir, "v1", layerSizes: [100]);
+
+        var ex = Assert.ThrowsAsync<PromotionException>(() => _engine.Copier.CopyAsync(new LayoutSource(_dir), "v2",
+            ImageReference.Parse(_registry.Reference("built/app", "v2")), new CopyOptions(), Ct))!;
+
+        Assert.That(ex.Message, Does.Contain(_dir));
+        Assert.That(ex.Message, Does.Contain("'v2'"));
+    }
+
+    [Test]
+    public async Task A_layout_with_a_missing_blob_fails_and_tags_nothing()
+    {
+        var layout = HandWrittenLayout.Write(_dir, "v1", layerSizes: [100, 200]);
+        File.Delete(Path.Combine(_dir, "blobs", "sha256", layout.Blobs[^1].Encoded));
+
+        var ex = Assert.ThrowsAsync<PromotionException>(() => _engine.Copier.CopyAsync(new LayoutSource(_dir), "v1",
+            ImageReference.Parse(_registry.Reference("broken/app", "v1")), new CopyOptions(), Ct))!;
+
+        Assert.That(ex.Message, Does.Contain(layout.Blobs[^1].ToString()));
+        Assert.That(await _raw.HeadManifestAsync("broken/app", "v1", Ct), Is.Null);
+    }
+
+    [Test]
+    public async Task A_corrupted_blob_is_caught_in_flight_and_tags_nothing()
+    {
+        var layout = HandWrittenLayout.Write(_dir, "v1", layerSizes: [5_000]);
+        var path = Path.Combine(_dir, "blobs", "sha256", layout.Blobs[^1].Encoded);
+        var bytes = File.ReadAllBytes(path);
+        bytes[^10] ^= 0xFF; // same size, other content: only the hash can tell
+        File.WriteAllBytes(path, bytes);
+
+        var ex = Assert.ThrowsAsync<PromotionException>(() => _engine.Copier.CopyAsync(new LayoutSource(_dir), "v1",
+            ImageReference.Parse(_registry.Reference("corrupt/app", "v1")), new CopyOptions { BlobAttempts = 2 }, Ct))!;
+
+        Assert.That(ex.Message, Does.Contain(layout.Blobs[^1].ToString()));
+        Assert.That(ex.Message, Does.Not.Contain("\n"));
+        Assert.That(await _raw.HeadManifestAsync("corrupt/app", "v1", Ct), Is.Null);
+        Assert.That(await _raw.BlobExistsAsync("corrupt/app", layout.Blobs[^1], Ct), Is.False);
+    }
+
+    /// <summary>An OCI image layout as <c>buildah push IMAGE oci:DIR:TAG</c> writes it.</summary>
+    private sealed record HandWrittenLayout(byte[] ManifestBytes, Digest ManifestDigest, IReadOnlyList<Digest> Blobs, IReadOnlyList<long> BlobSizes)
+    {
+        public static HandWrittenLayout Write(string dir, string tag, int[] layerSizes)
+        {
+            var blobDir = Path.Combine(dir, "blobs", "sha256");
+            Directory.CreateDirectory(blobDir);
+            Digest Put(byte[] content)
+            {
+                var d = Digest.Sha256(content);
+                File.WriteAllBytes(Path.Combine(blobDir, d.Encoded), content);
+                return d;
+            }
+
+            var layers = new JsonArray();
+            var diffIds = new JsonArray();
+            var blobs = new List<Digest>();
+            var sizes = new List<long>();
+            for (var i = 0; i < layerSizes.Length; i++)
+            {
+                var (tar, gz) = TestImages.RandomLayer(i, layerSizes[i]);
+                var d = Put(gz);
+                diffIds.Add(Digest.Sha256(tar).ToString());
+                layers.Add(new JsonObject { ["mediaType"] = TestImages.OciLayer, ["digest"] = d.ToString(), ["size"] = gz.Length });
+                blobs.Add(d);
+                sizes.Add(gz.Length);
+            }
+            var config = JsonSerializer.SerializeToUtf8Bytes(new JsonObject
+            {
+                ["architecture"] = "amd64", ["os"] = "linux",
+                ["rootfs"] = new JsonObject { ["type"] = "layers", ["diff_ids"] = diffIds },
+            });
+            var configDigest = Put(config);
+            blobs.Insert(0, configDigest);
+            sizes.Insert(0, config.Length);
+            var manifest = JsonSerializer.SerializeToUtf8Bytes(new JsonObject
+            {
+                ["schemaVersion"] = 2,
+                ["mediaType"] = TestImages.OciManifest,
+                ["config"] = new JsonObject { ["mediaType"] = TestImages.OciConfig, ["digest"] = configDigest.ToString(), ["size"] = config.Length },
+                ["layers"] = layers,
+            });
+            var manifestDigest = Put(manifest);
+            File.WriteAllText(Path.Combine(dir, "oci-layout"), """{"imageLayoutVersion":"1.0.0"}""");
+            File.WriteAllBytes(Path.Combine(dir, "index.json"), JsonSerializer.SerializeToUtf8Bytes(new JsonObject
+            {
+                ["schemaVersion"] = 2,
+                ["manifests"] = new JsonArray(new JsonObject
+                {
+                    ["mediaType"] = TestImages.OciManifest, ["digest"] = manifestDigest.ToString(), ["size"] = manifest.Length,
+                    ["annotations"] = new JsonObject { ["org.opencontainers.image.ref.name"] = tag },
+                }),
+            }));
+            return new HandWrittenLayout(manifest, manifestDigest, blobs, sizes);
+        }
+    }
+}
