@@ -57,6 +57,36 @@ public sealed class FaultProxyFixtureTests
     }
 
     [Test]
+    public async Task Streams_a_chunked_patch_upload_with_content_range_through_the_proxy()
+    {
+        var blob = System.Security.Cryptography.RandomNumberGenerator.GetBytes(300_000);
+        using var start = await _http.PostAsync("v2/chunked/blobs/uploads/", null);
+        Assert.That(start.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+        var location = start.Headers.Location!;
+        Assert.That(new Uri(_proxy.BaseUri, location).Authority, Is.EqualTo(_proxy.Host));
+
+        foreach (var (from, to) in new[] { (0, 199_999), (200_000, 299_999) })
+        {
+            using var patch = new HttpRequestMessage(HttpMethod.Patch, location)
+            {
+                Content = new ByteArrayContent(blob, from, to - from + 1),
+            };
+            patch.Content.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+            patch.Content.Headers.TryAddWithoutValidation("Content-Range", $"{from}-{to}");
+            using var accepted = await _http.SendAsync(patch);
+            Assert.That(accepted.StatusCode, Is.EqualTo(HttpStatusCode.Accepted));
+            Assert.That(accepted.Headers.GetValues("Range").Single(), Is.EqualTo($"0-{to}"));
+            location = accepted.Headers.Location!;
+        }
+        var digest = Digest.Sha256(blob);
+        using var done = await _http.PutAsync(location + "&digest=" + Uri.EscapeDataString(digest.ToString()), null);
+        Assert.That(done.StatusCode, Is.EqualTo(HttpStatusCode.Created));
+
+        using var direct = _registry.CreateClient();
+        Assert.That(await direct.GetBlobAsync("chunked", digest), Is.EqualTo(blob));
+    }
+
+    [Test]
     public async Task Answers_429_with_retry_after_in_seconds_once_then_forwards()
     {
         var rule = _proxy.Inject("GET", "/manifests/", FaultAction.TooManyRequests(TimeSpan.FromSeconds(2)));

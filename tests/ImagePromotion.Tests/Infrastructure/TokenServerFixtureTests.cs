@@ -132,6 +132,25 @@ public sealed class TokenServerFixtureTests
     }
 
     [Test]
+    public async Task Anonymous_pull_works_only_where_granted()
+    {
+        var options = RegistryServerOptions.TokenAuth(new TokenServerOptions
+        {
+            Grants = [TokenGrant.PullPush(TokenGrant.AnyUser), TokenGrant.PullOnly(null, "public/*")],
+        });
+        await using var registry = await RegistryServer.StartAsync(options);
+        await TestImages.PushRandomImageAsync(registry, "public/app", "v1", layerCount: 1);
+        await TestImages.PushRandomImageAsync(registry, "private/app", "v1", layerCount: 1);
+
+        using var anonymous = new RegistryTestClient(registry.BaseUri, registry.CreateHttpHandler());
+        Assert.That(await anonymous.GetManifestDigestAsync("public/app", "v1"), Is.Not.Null);
+        var denied = Assert.ThrowsAsync<HttpRequestException>(() => anonymous.GetManifestDigestAsync("private/app", "v1"));
+        Assert.That(denied!.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(registry.TokenServer!.Requests.Where(r => r.Account is null).Select(r => r.Scopes.Single()),
+            Is.EquivalentTo(new[] { "repository:public/app:pull", "repository:private/app:pull" }));
+    }
+
+    [Test]
     public async Task Rs256_tokens_are_accepted_too()
     {
         var options = RegistryServerOptions.TokenAuth(new TokenServerOptions { Algorithm = TokenSigningAlgorithm.RS256 });
