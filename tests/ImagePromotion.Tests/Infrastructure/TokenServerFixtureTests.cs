@@ -85,6 +85,7 @@ public sealed class TokenServerFixtureTests
         using var http = registry.CreateHttpClient();
 
         Assert.That(await ListTagsStatus(http, token), Is.EqualTo(HttpStatusCode.NotFound), "valid token: repo simply unknown");
+        // exp is rounded up to a whole second: the token lives at least 2 s and less than 3 s.
         await Task.Delay(TimeSpan.FromSeconds(3.2));
         Assert.That(await ListTagsStatus(http, token), Is.EqualTo(HttpStatusCode.Unauthorized));
     }
