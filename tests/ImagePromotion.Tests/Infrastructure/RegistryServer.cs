@@ -227,8 +227,14 @@ public sealed class RegistryServer : IAsyncDisposable
             ArgumentList = { "serve", ConfigPath },
         };
         var process = new Process { StartInfo = info };
+        var portTaken = false;
         process.OutputDataReceived += (_, e) => { if (e.Data is not null) { _log.OnLine(e.Data); Remember(e.Data); } };
-        process.ErrorDataReceived += (_, e) => { if (e.Data is not null) Remember(e.Data); };
+        process.ErrorDataReceived += (_, e) =>
+        {
+            if (e.Data is null) return;
+            portTaken |= e.Data.Contains("address already in use", StringComparison.Ordinal);
+            Remember(e.Data);
+        };
         process.Start();
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
@@ -244,7 +250,7 @@ public sealed class RegistryServer : IAsyncDisposable
                 await process.WaitForExitAsync(cancellationToken);
                 _process = null;
                 Live.TryRemove(process.Id, out _);
-                if (ProcessOutput.Contains("address already in use")) return false;
+                if (portTaken) return false;
                 throw new InvalidOperationException($"docker-registry exited with {process.ExitCode}:\n{ProcessOutput}");
             }
             try

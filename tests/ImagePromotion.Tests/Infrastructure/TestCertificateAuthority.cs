@@ -31,8 +31,17 @@ public sealed class TestCertificateAuthority
         await SharedGate.WaitAsync(cancellationToken);
         try
         {
-            return _shared ??= await CreateAsync(
-                Path.Combine(Path.GetTempPath(), $"imgpromo-ca-{Environment.ProcessId}-{Guid.NewGuid():N}"), cancellationToken);
+            if (_shared is null)
+            {
+                _shared = await CreateAsync(
+                    Path.Combine(Path.GetTempPath(), $"imgpromo-ca-{Environment.ProcessId}-{Guid.NewGuid():N}"), cancellationToken);
+                var directory = _shared.Directory;
+                AppDomain.CurrentDomain.ProcessExit += (_, _) =>
+                {
+                    try { System.IO.Directory.Delete(directory, recursive: true); } catch (IOException) { }
+                };
+            }
+            return _shared;
         }
         finally { SharedGate.Release(); }
     }

@@ -178,8 +178,10 @@ public sealed class TokenServer : IAsyncDisposable
             access.Add(new TokenAccess(type, name, granted));
         }
         var leeway = Options.CompensateRegistryLeeway ? TimeSpan.FromSeconds(60) : TimeSpan.Zero;
-        var token = _signer.Sign(Options.Issuer, account ?? "", Options.Service, now,
-            now + Options.TokenLifetime - leeway, access);
+        // exp has whole-second precision: round up so a token never lives shorter than TokenLifetime.
+        var expiresMs = (now + Options.TokenLifetime - leeway).ToUnixTimeMilliseconds();
+        var expires = DateTimeOffset.FromUnixTimeMilliseconds((expiresMs + 999) / 1000 * 1000);
+        var token = _signer.Sign(Options.Issuer, account ?? "", Options.Service, now, expires, access);
         return new Minted(token, access);
     }
 

@@ -31,7 +31,7 @@ public sealed record TokenServerOptions
         new Dictionary<string, string> { ["tester"] = "s3cret-pass" };
     /// <summary>Default: every authenticated user may pull and push everything; anonymous gets nothing.</summary>
     public IReadOnlyList<TokenGrant> Grants { get; init; } = [TokenGrant.PullPush(TokenGrant.AnyUser)];
-    /// <summary>What <c>expires_in</c> says, and how long the registry really accepts the token.</summary>
+    /// <summary>What <c>expires_in</c> says, and how long the registry accepts the token (rounded up to a whole second).</summary>
     public TimeSpan TokenLifetime { get; init; } = TimeSpan.FromMinutes(5);
     /// <summary>
     /// Distribution 2.8 accepts tokens for 60 s past <c>exp</c> (clock-skew leeway). When true, <c>exp</c>
