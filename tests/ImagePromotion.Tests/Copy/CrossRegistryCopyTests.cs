@@ -129,6 +129,55 @@ public sealed class CrossRegistryCopyTests
     }
 
     [Test]
+    public async Task A_buildah_built_multi_arch_index_arrives_with_every_child_and_blob()
+    {
+        await using var buildah = BuildahImages.Create();
+        var index = await buildah.PushMultiArchIndexAsync(_dev, "buildah/app", "v1", cancellationToken: Ct);
+
+        var result = await _engine.CopyAsync(_dev.Reference("buildah/app", "v1"), _prod.Reference("buildah/app", "v1"), ct: Ct);
+
+        Assert.That(result.DestinationDigest, Is.EqualTo(index.Digest.ToString()));
+        Assert.That(result.ManifestsPushed, Is.EqualTo(index.Platforms.Count + 1));
+        Assert.That((await _prodRaw.GetManifestAsync("buildah/app", "v1", Ct))!.Bytes, Is.EqualTo(index.ManifestBytes));
+        var expectedBlobs = new HashSet<Digest>();
+        foreach (var platform in index.Platforms)
+        {
+            var source = (await _devRaw.GetManifestAsync("buildah/app", platform.Digest.ToString(), Ct))!;
+            var served = await _prodRaw.GetManifestAsync("buildah/app", platform.Digest.ToString(), Ct);
+            Assert.That(served?.Bytes, Is.EqualTo(source.Bytes), platform.Platform);
+            var child = Manifest.Parse(source.Bytes, source.MediaType, platform.Platform);
+            foreach (var blob in child.Blobs)
+            {
+                expectedBlobs.Add(blob.Digest);
+                Assert.That(await _prodRaw.BlobExistsAsync("buildah/app", blob.Digest, Ct), Is.True, $"{platform.Platform} {blob.Digest}");
+            }
+        }
+        Assert.That(result.BlobsCopied, Is.EqualTo(expectedBlobs.Count), "a blob shared by platforms is copied once");
+    }
+
+    [Test]
+    public async Task Index_children_already_in_the_destination_are_neither_pushed_nor_read_for_blobs()
+    {
+        var index = await TestImages.PushIndexAsync(_dev, "partial/app", "v1", ["linux/amd64", "linux/arm64", "linux/ppc64le"], cancellationToken: Ct);
+        var present = index.Children[1];
+        await _engine.CopyAsync(_dev.Reference("partial/app", present.Digest.ToString()), _prod.Reference("partial/app", null), ct: Ct);
+        Assert.That(await _prodRaw.GetManifestDigestAsync("partial/app", present.Digest.ToString(), Ct), Is.EqualTo(present.Digest));
+        await ResetLogsAsync();
+
+        var result = await _engine.CopyAsync(_dev.Reference("partial/app", "v1"), _prod.Reference("partial/app", "v1"), ct: Ct);
+
+        Assert.That(result.ManifestsPushed, Is.EqualTo(3), "two missing children and the index");
+        var missing = index.Children.Where(c => c != present).SelectMany(c => c.Blobs).ToList();
+        Assert.That(result.BlobsCopied, Is.EqualTo(missing.Count));
+        Assert.That(result.BytesUploaded, Is.EqualTo(missing.Sum(b => b.Size)));
+        var prodSeen = await _prod.GetRequestsAsync(Ct);
+        Assert.That(prodSeen.Where(r => r.Path.Contains(present.Config.Digest.Encoded) || r.Path.Contains(present.Layers[0].Digest.Encoded)),
+            Is.Empty, "the present child's blobs are not even looked at");
+        Assert.That(prodSeen.Where(r => r.Method == "PUT" && r.Path.EndsWith("/manifests/" + present.Digest)), Is.Empty);
+        Assert.That(await _prodRaw.GetManifestDigestAsync("partial/app", "v1", Ct), Is.EqualTo(index.Digest));
+    }
+
+    [Test]
     public async Task A_second_run_is_up_to_date_after_two_reads_and_writes_nothing()
     {
         var index = await TestImages.PushIndexAsync(_dev, "again/app", "v3", cancellationToken: Ct);
