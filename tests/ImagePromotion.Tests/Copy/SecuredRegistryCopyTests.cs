@@ -117,6 +117,33 @@ public sealed class SecuredRegistryCopyTests
     }
 
     [Test]
+    public async Task Missing_push_permission_is_reported_as_such_not_as_a_wrong_password()
+    {
+        var options = RegistryServerOptions.TokenAuth(new TokenServerOptions
+        {
+            Grants = [TokenGrant.PullPush(TokenGrant.AnyUser, "dev/*"), TokenGrant.PullOnly(TokenGrant.AnyUser, "prod/*")],
+        });
+        await using var registry = await RegistryServer.StartAsync(options, Ct);
+        var user = registry.Credentials!;
+        var image = await TestImages.PushRandomImageAsync(registry, "dev/app", "v1", layerCount: 1, cancellationToken: Ct);
+        using var engine = new EngineHarness(EngineHarness.Credentials(registry, user.UserName, user.Password));
+        await registry.ResetRequestLogAsync(Ct);
+
+        var ex = Assert.ThrowsAsync<PromotionException>(() =>
+            engine.CopyAsync(registry.Reference("dev/app", "v1"), registry.Reference("prod/app", "v1"), ct: Ct))!;
+
+        Assert.That(ex.Message, Does.Contain("prod/app"));
+        Assert.That(ex.Message, Does.Contain("may not push"));
+        Assert.That(ex.Message, Does.Not.Contain("check the user name and password"));
+        Assert.That(ex.Transient, Is.False);
+        var seen = await registry.GetRequestsAsync(Ct);
+        Assert.That(seen.Writes().Where(r => r.Status < 400), Is.Empty, seen.Show());
+        // Each mount is tried with the cached token and once with a fresh one, then the copy stops before any manifest.
+        Assert.That(seen.Count(r => r.Method == "POST"), Is.LessThanOrEqualTo(2 * image.Blobs.Count), seen.Show());
+        Assert.That(seen.Where(r => r.Method == "PUT"), Is.Empty, seen.Show());
+    }
+
+    [Test]
     public async Task A_password_the_token_service_refuses_fails_once_without_showing_it()
     {
         await using var registry = await RegistryServer.StartAsync(RegistryServerOptions.TokenAuth(), Ct);
