@@ -139,6 +139,85 @@ public sealed class LayoutCopyTests
         Assert.That(await _raw.BlobExistsAsync("corrupt/app", layout.Blobs[^1], Ct), Is.False);
     }
 
+    [Test]
+    public async Task An_upload_that_takes_longer_than_the_response_header_timeout_is_not_cut_off()
+    {
+        // The timeout is for a registry that stops answering, not for a big layer on a slow line:
+        // here every upload takes about 1.2 s, the header timeout is 0.5 s.
+        var layout = HandWrittenLayout.Write(_dir, "v1", layerSizes: [40_000]);
+        using var engine = new EngineHarness(options: EngineHarness.FastRetries with { ResponseHeadersTimeout = TimeSpan.FromMilliseconds(500) });
+        var slow = new ThrottledSource(new LayoutSource(_dir), chunk: 8 * 1024, pause: TimeSpan.FromMilliseconds(200));
+
+        var result = await engine.Copier.CopyAsync(slow, "v1", ImageReference.Parse(_registry.Reference("slow/app", "v1")),
+            new CopyOptions { BlobAttempts = 1 }, Ct);
+
+        Assert.That(result.DestinationDigest, Is.EqualTo(layout.ManifestDigest.ToString()));
+        Assert.That(result.BytesUploaded, Is.EqualTo(layout.BlobSizes.Sum()));
+        Assert.That(result.Seconds, Is.GreaterThan(1.0), "the upload really was slower than the timeout");
+    }
+
+    [Test]
+    public async Task An_upload_whose_source_stops_moving_is_cut_off_after_the_timeout()
+    {
+        HandWrittenLayout.Write(_dir, "v1", layerSizes: [40_000]);
+        using var engine = new EngineHarness(options: EngineHarness.FastRetries with { ResponseHeadersTimeout = TimeSpan.FromMilliseconds(500) });
+        var stalled = new ThrottledSource(new LayoutSource(_dir), chunk: 8 * 1024, pause: TimeSpan.FromSeconds(20));
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var ex = Assert.ThrowsAsync<PromotionException>(() => engine.Copier.CopyAsync(stalled, "v1",
+            ImageReference.Parse(_registry.Reference("stalled/app", "v1")), new CopyOptions { BlobAttempts = 1 }, Ct))!;
+
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)));
+        Assert.That(ex.Message, Does.Contain("did not answer in time"));
+        Assert.That(await _raw.HeadManifestAsync("stalled/app", "v1", Ct), Is.Null);
+    }
+
+    /// <summary>A source on a slow line: blobs arrive in small chunks with a pause before each.</summary>
+    private sealed class ThrottledSource(IImageSource inner, int chunk, TimeSpan pause) : IImageSource
+    {
+        public string Name => inner.Name;
+        public string? Registry => inner.Registry;
+        public string? Repository => inner.Repository;
+
+        public Task<Manifest> GetManifestAsync(string reference, Digest? expected, CancellationToken ct) =>
+            inner.GetManifestAsync(reference, expected, ct);
+
+        public async Task<BlobStream> OpenBlobAsync(Descriptor blob, CancellationToken ct)
+        {
+            var opened = await inner.OpenBlobAsync(blob, ct);
+            return new BlobStream(new SlowStream(opened.Stream, chunk, pause), null);
+        }
+
+        private sealed class SlowStream(Stream inner, int chunk, TimeSpan pause) : Stream
+        {
+            public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+            {
+                await Task.Delay(pause, cancellationToken);
+                return await inner.ReadAsync(buffer[..Math.Min(chunk, buffer.Length)], cancellationToken);
+            }
+
+            public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+                ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+            public override int Read(byte[] buffer, int offset, int count) => ReadAsync(buffer, offset, count, CancellationToken.None).GetAwaiter().GetResult();
+            public override bool CanRead => true;
+            public override bool CanSeek => false;
+            public override bool CanWrite => false;
+            public override long Length => inner.Length;
+            public override long Position { get => inner.Position; set => throw new NotSupportedException(); }
+            public override void Flush() { }
+            public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+            public override void SetLength(long value) => throw new NotSupportedException();
+            public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+            protected override void Dispose(bool disposing)
+            {
+                if (disposing) inner.Dispose();
+                base.Dispose(disposing);
+            }
+        }
+    }
+
     /// <summary>An OCI image layout as <c>buildah push IMAGE oci:DIR:TAG</c> writes it.</summary>
     private sealed record HandWrittenLayout(byte[] ManifestBytes, Digest ManifestDigest, IReadOnlyList<Digest> Blobs, IReadOnlyList<long> BlobSizes)
     {
