@@ -143,10 +143,10 @@ public sealed class LayoutCopyTests
     public async Task An_upload_that_takes_longer_than_the_response_header_timeout_is_not_cut_off()
     {
         // The timeout is for a registry that stops answering, not for a big layer on a slow line:
-        // here every upload takes about 1.2 s, the header timeout is 0.5 s.
-        var layout = HandWrittenLayout.Write(_dir, "v1", layerSizes: [40_000]);
-        using var engine = new EngineHarness(options: EngineHarness.FastRetries with { ResponseHeadersTimeout = TimeSpan.FromMilliseconds(500) });
-        var slow = new ThrottledSource(new LayoutSource(_dir), chunk: 8 * 1024, pause: TimeSpan.FromMilliseconds(200));
+        // here the layer upload takes about 1.5 s, the header timeout is 0.7 s, the longest pause 0.15 s.
+        var layout = HandWrittenLayout.Write(_dir, "v1", layerSizes: [60_000]);
+        using var engine = new EngineHarness(options: EngineHarness.FastRetries with { ResponseHeadersTimeout = TimeSpan.FromMilliseconds(700) });
+        var slow = new ThrottledSource(new LayoutSource(_dir), chunk: 6 * 1024, pause: TimeSpan.FromMilliseconds(150));
 
         var result = await engine.Copier.CopyAsync(slow, "v1", ImageReference.Parse(_registry.Reference("slow/app", "v1")),
             new CopyOptions { BlobAttempts = 1 }, Ct);
