@@ -32,6 +32,11 @@ public static class ConfigLoader
         {
             throw new PromotionException($"{file}:{ex.Start.Line}: not valid YAML ({ex.Message.Split('\n')[0]}): fix the syntax");
         }
+        catch (InvalidOperationException)
+        {
+            // YamlDotNet's parser gives up this way on some unterminated flow collections.
+            throw new PromotionException($"{file}: not valid YAML (an unterminated flow collection or quote): fix the syntax");
+        }
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new PromotionException($"{file}: expected one YAML document holding a mapping (service, registries, environments)");
 

@@ -111,6 +111,17 @@ public sealed class Promotions(PromotionSession session)
             var reference = session.Reference(env);
             var head = await session.Client(env).HeadManifestAsync(reference.Repository, reference.Tag!, ct).ConfigureAwait(false);
             rows.Add(new EnvironmentImage(env.Name, reference.ToString(), head?.Digest.ToString()));
+            if (env.Name == Config.Release.Environment && head is not null)
+            {
+                var client = session.Client(env);
+                var newest = (await client.ListTagsAsync(reference.Repository, ct).ConfigureAwait(false))
+                    .Where(t => t.StartsWith(Config.Release.TagPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal).LastOrDefault();
+                if (newest is not null)
+                {
+                    var release = await client.HeadManifestAsync(reference.Repository, newest, ct).ConfigureAwait(false);
+                    rows.Add(new EnvironmentImage("release", reference.WithTag(newest).ToString(), release?.Digest.ToString()));
+                }
+            }
         }
         return rows;
     }
