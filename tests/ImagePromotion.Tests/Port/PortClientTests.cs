@@ -119,6 +119,17 @@ public sealed class PortClientTests
     }
 
     [Test]
+    public async Task A_token_close_to_expiry_is_renewed_before_use()
+    {
+        _server.CreateRun("r_6");
+        _server.TokenLifetimeSeconds = 30; // inside the client's one-minute safety margin
+        using var client = Client();
+        await client.AddRunLogAsync("r_6", "one");
+        await client.AddRunLogAsync("r_6", "two");
+        Assert.That(_server.TokensIssued, Is.EqualTo(2));
+    }
+
+    [Test]
     public void Service_unavailable_is_an_outage()
     {
         _server.CreateRun("r_4");
