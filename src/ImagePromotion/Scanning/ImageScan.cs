@@ -18,6 +18,8 @@ public sealed class ImageScan
     private readonly BuiltInRuleSettings _rules;
     private readonly TimeProvider _clock;
     private readonly IPipelineLog? _log;
+    // Callers may scan layers concurrently; every mutation of the collected state takes this lock.
+    private readonly object _gate = new();
     private readonly List<Finding> _findings = new();
     private readonly List<ScannerRun> _runs = new();
     private readonly List<SkippedScanner> _skipped = new();
@@ -37,8 +39,11 @@ public sealed class ImageScan
     public void InspectConfig(ReadOnlyMemory<byte> configJson, string configName = "image config")
     {
         var found = new ImageConfigInspector(_rules).Inspect(configJson, configName);
-        _findings.AddRange(found);
-        _runs.Add(new ScannerRun(ConfigCheck, true, found.Count));
+        lock (_gate)
+        {
+            _findings.AddRange(found);
+            _runs.Add(new ScannerRun(ConfigCheck, true, found.Count));
+        }
     }
 
     /// <summary>
@@ -56,15 +61,21 @@ public sealed class ImageScan
         {
             // An unreadable layer fails the secrets check (so the scan fails) instead of aborting the phase:
             // the result still records everything else that ran.
-            _secretsFailed = true;
-            _skipped.Add(new SkippedScanner(SecretsCheck, ex.Message));
+            lock (_gate)
+            {
+                _secretsFailed = true;
+                _skipped.Add(new SkippedScanner(SecretsCheck, ex.Message));
+            }
             _log?.Warning("scan: " + ex.Message);
             return new LayerScanResult(layer, mediaType, [], 0, 0, 0, ex.Message);
         }
-        if (result.SkippedReason is not null) _skipped.Add(new SkippedScanner(SecretsCheck, result.SkippedReason));
-        else _layersScanned++;
-        _findings.AddRange(result.Findings);
-        _secretFindings += result.Findings.Count;
+        lock (_gate)
+        {
+            if (result.SkippedReason is not null) _skipped.Add(new SkippedScanner(SecretsCheck, result.SkippedReason));
+            else _layersScanned++;
+            _findings.AddRange(result.Findings);
+            _secretFindings += result.Findings.Count;
+        }
         return result;
     }
 
@@ -82,7 +93,7 @@ public sealed class ImageScan
         {
             var availability = ScannerAvailability.Detect(runner.PathVariable);
             commands = availability.Installed;
-            _skipped.AddRange(availability.Skipped);
+            lock (_gate) _skipped.AddRange(availability.Skipped);
             foreach (var s in availability.Skipped) _log?.Information($"scan: skipping {s.Name}: {s.Reason}");
         }
         foreach (var command in commands)
@@ -92,26 +103,40 @@ public sealed class ImageScan
     /// <summary>Records a scanner run made elsewhere (or a report file read with <see cref="ScanReportParser"/>).</summary>
     public void AddExternal(ExternalScanResult result)
     {
-        if (result.Report is { } report) _findings.AddRange(report.Findings);
-        _runs.Add(new ScannerRun(result.Scanner, result.Succeeded, result.Report?.Findings.Count ?? 0, result.FailureReason));
+        lock (_gate)
+        {
+            if (result.Report is { } report) _findings.AddRange(report.Findings);
+            _runs.Add(new ScannerRun(result.Scanner, result.Succeeded, result.Report?.Findings.Count ?? 0, result.FailureReason));
+        }
     }
 
-    public void Skip(string scanner, string reason) => _skipped.Add(new SkippedScanner(scanner, reason));
+    public void Skip(string scanner, string reason)
+    {
+        lock (_gate) _skipped.Add(new SkippedScanner(scanner, reason));
+    }
 
     public ScanResult Complete()
     {
-        var runs = new List<ScannerRun>(_runs);
-        if (_layersScanned > 0 || _secretsFailed)
-            runs.Add(new ScannerRun(SecretsCheck, !_secretsFailed, _secretFindings, _secretsFailed ? "a layer could not be read (see skipped)" : null));
+        List<ScannerRun> runs;
+        List<SkippedScanner> skipped;
+        Finding[] findings;
+        lock (_gate)
+        {
+            runs = new List<ScannerRun>(_runs);
+            skipped = new List<SkippedScanner>(_skipped);
+            findings = _findings.ToArray();
+            if (_layersScanned > 0 || _secretsFailed)
+                runs.Add(new ScannerRun(SecretsCheck, !_secretsFailed, _secretFindings, _secretsFailed ? "a layer could not be read (see skipped)" : null));
+        }
 
         var now = _clock.GetUtcNow();
-        var evaluation = _policy.Evaluate(Finding.Merge(_findings), now);
+        var evaluation = _policy.Evaluate(Finding.Merge(findings), now);
         var reasons = new List<string>(evaluation.Violations);
         reasons.AddRange(runs.Where(r => !r.Succeeded).Select(r => $"scanner {r.Name} failed: {r.FailureReason}"));
         if (runs.Count == 0) reasons.Add("nothing was scanned: give the image config, its layers or a vulnerability scanner");
         var passed = reasons.Count == 0;
         if (!runs.Any(r => r.Name is not (SecretsCheck or ConfigCheck)))
-            reasons.Add("no vulnerability scanner ran" + (_skipped.Count > 0 ? " (" + string.Join(", ", _skipped.Select(s => s.Name).Distinct()) + " skipped)" : ""));
+            reasons.Add("no vulnerability scanner ran" + (skipped.Count > 0 ? " (" + string.Join(", ", skipped.Select(s => s.Name).Distinct()) + " skipped)" : ""));
         reasons.AddRange(evaluation.Notes);
 
         var result = new ScanResult
@@ -121,7 +146,7 @@ public sealed class ImageScan
             Passed = passed,
             Reasons = reasons,
             ScannersRun = runs.OrderBy(r => r.Name, StringComparer.Ordinal).ToArray(),
-            ScannersSkipped = _skipped.OrderBy(s => s.Name, StringComparer.Ordinal).ThenBy(s => s.Reason, StringComparer.Ordinal).ToArray(),
+            ScannersSkipped = skipped.OrderBy(s => s.Name, StringComparer.Ordinal).ThenBy(s => s.Reason, StringComparer.Ordinal).ToArray(),
             Counts = evaluation.Counts,
             Allowlisted = evaluation.AllowlistedCount,
             Findings = evaluation.Findings,

@@ -3,7 +3,8 @@ namespace ImagePromotion.Scanning;
 /// <summary>
 /// How to run an external scanner: an executable and its arguments, where <c>{image}</c> stands for
 /// <c>registry/repository@digest</c>. Credentials go through the named environment variables, never argv,
-/// because argv is visible to every user of the machine (<c>ps</c>, /proc).
+/// because argv is visible to every user of the machine (<c>ps</c>, /proc). <see cref="PlainHttpVariable"/> is set
+/// to <c>true</c> for a loopback registry, which serves plain HTTP (as Docker allows for loopback only).
 /// </summary>
 public sealed record ScannerCommand(
     string Name,
@@ -11,13 +12,14 @@ public sealed record ScannerCommand(
     IReadOnlyList<string> Arguments,
     string? UsernameVariable = null,
     string? PasswordVariable = null,
-    string? RegistryVariable = null)
+    string? RegistryVariable = null,
+    string? PlainHttpVariable = null)
 {
     public const string ImagePlaceholder = "{image}";
 
     /// <summary><c>trivy image --format json --quiet &lt;ref@digest&gt;</c>; Trivy reads TRIVY_USERNAME/TRIVY_PASSWORD.</summary>
     public static ScannerCommand Trivy { get; } = new(
-        "trivy", "trivy", ["image", "--format", "json", "--quiet", ImagePlaceholder], "TRIVY_USERNAME", "TRIVY_PASSWORD");
+        "trivy", "trivy", ["image", "--format", "json", "--quiet", ImagePlaceholder], "TRIVY_USERNAME", "TRIVY_PASSWORD", PlainHttpVariable: "TRIVY_INSECURE");
 
     /// <summary>
     /// <c>grype registry:&lt;ref@digest&gt; --output json --quiet</c>: the registry: scheme pulls straight from the
@@ -25,7 +27,7 @@ public sealed record ScannerCommand(
     /// </summary>
     public static ScannerCommand Grype { get; } = new(
         "grype", "grype", ["registry:" + ImagePlaceholder, "--output", "json", "--quiet"],
-        "GRYPE_REGISTRY_AUTH_USERNAME", "GRYPE_REGISTRY_AUTH_PASSWORD", "GRYPE_REGISTRY_AUTH_AUTHORITY");
+        "GRYPE_REGISTRY_AUTH_USERNAME", "GRYPE_REGISTRY_AUTH_PASSWORD", "GRYPE_REGISTRY_AUTH_AUTHORITY", "GRYPE_REGISTRY_INSECURE_USE_HTTP");
 
     /// <summary>The scanners a run with no scanner configuration tries, in this order.</summary>
     public static IReadOnlyList<ScannerCommand> Known { get; } = [Trivy, Grype];

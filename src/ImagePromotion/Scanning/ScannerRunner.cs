@@ -51,6 +51,7 @@ public sealed class ScannerRunner(IPipelineLog? log = null)
             start.Environment[command.PasswordVariable] = credentials.Password;
             if (command.RegistryVariable is not null) start.Environment[command.RegistryVariable] = image.Registry;
         }
+        if (image.IsLoopback && command.PlainHttpVariable is not null) start.Environment[command.PlainHttpVariable] = "true";
 
         log?.Information($"scan: running {command.Name} on {target}");
         using var process = new Process { StartInfo = start };

@@ -100,8 +100,21 @@ public sealed class ScannerRunnerTests
             "image", "--format", "json", "--quiet",
             "registry.example.com/shop/api@sha256:3f1c9a0e5d7b2c4a6e8f0b1d3c5a7e9f1b3d5c7a9e1f3b5d7c9a1e3f5b7d9c1a",
         }), "scanned by digest alone, and no credential on argv");
-        Assert.That(File.ReadAllLines(Path.Combine(dir, "env.txt")), Is.EqualTo(new[] { "TRIVY_USERNAME=robot$ci", "TRIVY_PASSWORD=" + password }));
+        Assert.That(File.ReadAllLines(Path.Combine(dir, "env.txt")), Is.EqualTo(new[] { "TRIVY_USERNAME=robot$ci", "TRIVY_PASSWORD=" + password, "TRIVY_INSECURE=" }));
         Assert.That(new ScannerCredentials("robot$ci", password).ToString(), Does.Not.Contain(password));
+    }
+
+    [Test]
+    public async Task Loopback_registry_is_scanned_over_plain_http()
+    {
+        var dir = Install("fake-trivy.sh", "trivy", "trivy-alpine.json");
+        var image = ImageReference.Parse("127.0.0.1:5000/shop/api@sha256:3f1c9a0e5d7b2c4a6e8f0b1d3c5a7e9f1b3d5c7a9e1f3b5d7c9a1e3f5b7d9c1a");
+
+        var result = await new ScannerRunner { PathVariable = dir }.RunAsync(ScannerCommand.Trivy, image);
+
+        Assert.That(result.Succeeded, Is.True, result.FailureReason);
+        Assert.That(File.ReadAllLines(Path.Combine(dir, "env.txt")), Does.Contain("TRIVY_INSECURE=true"));
+        Assert.That(File.ReadAllLines(Path.Combine(dir, "argv.txt")).Last(), Does.StartWith("127.0.0.1:5000/shop/api@sha256:"));
     }
 
     [Test]
