@@ -85,6 +85,7 @@ public sealed class LayerSecretScanner(BuiltInRuleSettings? settings = null, IPi
         if (Array.IndexOf(sniff, (byte)0, 0, filled) >= 0) return false;
 
         using var reader = new StreamReader(new PrefixedReadStream(sniff.AsMemory(0, filled), data), Encoding.UTF8, detectEncodingFromByteOrderMarks: true);
+        var inFile = new List<Finding>();
         var lineNumber = 0;
         while (await reader.ReadLineAsync(ct) is { } line)
         {
@@ -92,21 +93,41 @@ public sealed class LayerSecretScanner(BuiltInRuleSettings? settings = null, IPi
             foreach (var pattern in patterns)
             {
                 if (!pattern.MayMatch(line)) continue;
-                var match = pattern.Regex.Match(line);
-                if (!match.Success) continue;
-                findings.Add(new Finding
+                for (var match = pattern.Regex.Match(line); match.Success; match = match.NextMatch())
                 {
-                    Id = pattern.Rule.Id,
-                    Severity = _settings.SeverityOf(pattern.Rule),
-                    Source = "builtin",
-                    Title = $"{pattern.Rule.Description} ({pattern.Hint(match)})",
-                    Layer = layer.ToString(),
-                    Path = path,
-                    Line = lineNumber,
-                });
+                    if (pattern.IsPlaceholder(match)) continue;
+                    inFile.Add(new Finding
+                    {
+                        Id = pattern.Rule.Id,
+                        Severity = _settings.SeverityOf(pattern.Rule),
+                        Source = "builtin",
+                        Title = $"{pattern.Rule.Description} ({pattern.Hint(match)})",
+                        Layer = layer.ToString(),
+                        Path = path,
+                        Line = lineNumber,
+                    });
+                    break; // one finding per rule and line is enough to find it
+                }
             }
         }
+        findings.AddRange(PairAwsKeys(inFile));
         return true;
+    }
+
+    /// <summary>
+    /// An access key id alone identifies an account; with its secret key a few lines away it is a working
+    /// credential. Say so on the key id finding, so the reader knows which pairs to revoke first.
+    /// </summary>
+    private static IEnumerable<Finding> PairAwsKeys(List<Finding> inFile)
+    {
+        const int nearby = 5;
+        var secretLines = inFile.Where(f => f.Id == BuiltInRules.AwsSecretAccessKey.Id).Select(f => f.Line!.Value).ToArray();
+        foreach (var f in inFile)
+        {
+            if (f.Id != BuiltInRules.AwsAccessKeyId.Id || secretLines.Length == 0) { yield return f; continue; }
+            var near = secretLines.Where(l => Math.Abs(l - f.Line!.Value) <= nearby).Order().ToArray();
+            yield return near.Length == 0 ? f : f with { Title = f.Title + $" with a secret access key on line {near[0]}" };
+        }
     }
 
     private static string ImagePath(string entryName)

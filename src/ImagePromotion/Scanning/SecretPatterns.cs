@@ -19,6 +19,16 @@ internal sealed record SecretPattern(BuiltInRule Rule, string[] Hints, StringCom
     /// What a finding may show of a match: the masked secret, or for a PEM key the header line, which
     /// names the key type and holds nothing secret (the key body is on later lines and never kept).
     /// </summary>
+    /// <summary>
+    /// Documentation placeholders (AWS's AKIAIOSFODNN7EXAMPLE and the like) ship in SDKs and man pages of
+    /// countless images; flagging them would bury real findings.
+    /// </summary>
+    public bool IsPlaceholder(Match m)
+    {
+        var value = m.Groups["secret"] is { Success: true } g ? g.Value : m.Value;
+        return value.Contains("EXAMPLE", StringComparison.OrdinalIgnoreCase);
+    }
+
     public string Hint(Match m) => m.Groups["secret"] is { Success: true } g ? SecretPatterns.Mask(g.Value) : m.Value;
 }
 

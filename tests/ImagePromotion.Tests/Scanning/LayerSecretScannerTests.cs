@@ -120,6 +120,19 @@ public sealed class LayerSecretScannerTests
 
         Assert.That(result.Findings.Select(f => (f.Id, f.Line)), Is.EquivalentTo(new[] { ("aws-access-key-id", (int?)2), ("aws-secret-access-key", (int?)3) }));
         Assert.That(string.Join(" ", result.Findings.Select(f => f.Title)), Does.Not.Contain(FakeSecrets.AwsSecretKey));
+        Assert.That(result.Findings.Single(f => f.Id == "aws-access-key-id").Title, Does.EndWith("with a secret access key on line 3"));
+    }
+
+    [Test]
+    public async Task Documentation_placeholder_keys_are_not_findings()
+    {
+        // AWS's documented example credentials, as shipped in SDK docs and man pages.
+        var result = await Scan(new LayerBuilder().File("usr/share/doc/awscli/examples.txt",
+            "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\naws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n" +
+            "real = " + FakeSecrets.AwsAccessKeyId + "\n").TarGzip());
+
+        Assert.That(result.Findings.Select(f => (f.Id, f.Line)), Is.EqualTo(new[] { ("aws-access-key-id", (int?)3) }));
+        Assert.That(result.Findings[0].Title, Does.Not.Contain("secret access key on line"));
     }
 
     [Test]
