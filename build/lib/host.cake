@@ -23,6 +23,8 @@ static readonly HashSet<string> KnownArguments = new(StringComparer.OrdinalIgnor
     "target", "config", "verbosity", "v", "dryrun", "noop", "whatif", "commit", "set", "artifacts",
     "exclusive", "e", "description", "tree", "showdescription", "showtree", "debug", "d", "bootstrap",
     "skip-bootstrap", "info", "version", "help", "h", "paths", "nuget_useinprocessclient", "settings_skipverification",
+    // Passed by the ready pipelines in .github/workflows and deploy/aws.
+    "environment", "image", "port-run-id", "auto-merge",
 };
 
 static readonly Dictionary<string, Func<Task>> PhaseBodies = new(StringComparer.OrdinalIgnoreCase);
@@ -32,6 +34,8 @@ public static bool PlanOnly { get; } = Environment.GetCommandLineArgs()
 
 public static PromotionSession Session;
 public static IPipelineLog Log;
+public static ImagePromotion.Ci.IBuildSystem Ci;
+public static ImagePromotion.Port.PortReporter Port;
 
 /// <summary>Registers a phase: a Cake task whose body also runs in plan mode under --dryrun.</summary>
 CakeTaskBuilder Phase(string name, string description, Func<Task> body, params string[] arguments)
@@ -39,6 +43,33 @@ CakeTaskBuilder Phase(string name, string description, Func<Task> body, params s
     PhaseBodies[name] = body;
     foreach (var a in arguments) KnownArguments.Add(a);
     return Task(name).Description(description).Does(async () => await body());
+}
+
+/// <summary>The digest to promote: --digest=sha256:…, or the digest of --image=REF@sha256:… (the CI pipelines pass the pushed image).</summary>
+ImagePromotion.Registry.Digest? RequestedDigest()
+{
+    var digest = Argument<string>("digest", null);
+    if (digest is not null) return ImagePromotion.Registry.Digest.Parse(digest);
+    var image = Argument<string>("image", null);
+    if (image is null) return null;
+    var reference = ImagePromotion.Registry.ImageReference.Parse(image);
+    return reference.Digest ?? throw new PromotionException($"--image '{image}' has no digest: pass the image pinned as REF@sha256:…, so the exact artifact is promoted");
+}
+
+/// <summary>Publishes the promoted image for later CI steps (GitHub outputs, CodeBuild exported variables).</summary>
+void PublishImage(ImagePromotion.Copy.CopyResult result)
+{
+    if (result.DryRun || result.DestinationDigest is null) return;
+    var reference = ImagePromotion.Registry.ImageReference.Parse(result.Destination);
+    Ci.SetOutput(ImagePromotion.Ci.OutputNames.Image, $"{reference.Name}:{reference.Tag}@{result.DestinationDigest}");
+    Ci.SetOutput(ImagePromotion.Ci.OutputNames.Digest, result.DestinationDigest);
+}
+
+void CheckEnvironmentArgument(string expected)
+{
+    var given = Argument<string>("environment", null);
+    if (given is not null && given != expected)
+        throw new PromotionException($"--environment={given} does not match this target, which promotes into '{expected}': drop the argument or run the target for {given}");
 }
 
 string DefaultConfigPath() => MakeAbsolute(File("../examples/sandbox/promotion.yaml")).FullPath;
@@ -81,13 +112,23 @@ void RunPipeline(string target)
     Setup(context =>
     {
         Log = new CakeLog(context);
+        var environment = ImagePromotion.Ci.BuildSystemDetector.CurrentEnvironment();
+        var artifacts = Argument("artifacts", MakeAbsolute(Directory("../.artifacts")).FullPath);
+        // The build system first: on GitHub Actions every secret registered from now on is masked.
+        Ci = ImagePromotion.Ci.BuildSystemDetector.Detect(environment, new ImagePromotion.Ci.BuildSystemOptions
+        {
+            WorkingDirectory = MakeAbsolute(Directory("..")).FullPath,
+            SummaryFile = System.IO.Path.Combine(artifacts, "summary.md"),
+            ExportedVariablesFile = System.IO.Path.Combine(artifacts, "exported-variables.env"),
+        });
+        Port = ImagePromotion.Port.PortReporter.Create(ImagePromotion.Port.PortOptions.FromEnvironment(environment), Argument<string>("port-run-id", null), Log);
         var config = LoadConfig();
         Session = PromotionSession.Create(config, new SessionOptions
         {
             DryRun = PlanOnly,
             Commit = DetectCommit(),
-            Identity = DetectIdentity(),
-            ArtifactsDirectory = Argument("artifacts", MakeAbsolute(Directory("../.artifacts")).FullPath),
+            Identity = Ci.Name == "local" ? DetectIdentity() : Ci.Identity.ToString(),
+            ArtifactsDirectory = artifacts,
         }, Log);
         Log.Verbose($"configuration: {config.Source}");
         if (PlanOnly)
@@ -98,7 +139,19 @@ void RunPipeline(string target)
                 if (PhaseBodies.TryGetValue(task.Name, out var body)) body().GetAwaiter().GetResult();
         }
     });
-    Teardown(context => Session?.Dispose());
+    TaskSetup(task => Ci?.BeginGroup(task.Task.Name));
+    TaskTeardown(task => Ci?.EndGroup());
+    Teardown(context =>
+    {
+        if (Port is not null && Port.ReportsRun)
+        {
+            if (context.Successful) Port.SucceedAsync($"{target} completed", links: Ci?.RunUrl is { } url ? new[] { url } : null).GetAwaiter().GetResult();
+            else Port.FailAsync(SecretRedactor.Shared.Redact(context.ThrownException?.Message ?? $"{target} failed")).GetAwaiter().GetResult();
+        }
+        Port?.Dispose();
+        Session?.Dispose();
+        Ci?.Dispose();
+    });
     RunTarget(target);
 }
 
@@ -112,6 +165,9 @@ void PrintDigestTable()
     Log.Information($"{new string('-', w1)}  {new string('-', w2)}  {new string('-', 71)}");
     foreach (var r in rows) Log.Information($"{r.Environment.PadRight(w1)}  {r.Reference.PadRight(w2)}  {r.Digest ?? "(absent)"}");
     var digests = rows.Where(r => r.Digest is not null).Select(r => r.Digest).Distinct().Count();
+    var summary = new ImagePromotion.Ci.PromotionSummary($"{Session.Config.Service}: environments").WithRun(Session.Options.Identity, Ci.RunUrl);
+    foreach (var r in rows) summary.AddDigest(r.Environment, r.Reference, r.Digest ?? "(absent)");
+    Ci.AppendSummary(summary.ToMarkdown());
     if (rows.All(r => r.Digest is not null))
         Log.Information(digests == 1 ? "one digest in every environment" : $"{digests} different digests across environments");
 }

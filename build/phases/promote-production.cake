@@ -2,7 +2,7 @@
 Phase("PromoteProduction", "Copy the staging digest into the production repository and move the production tag",
     async () =>
     {
-        var digest = Argument<string>("digest", null);
-        await new Promotions(Session).PromoteAsync("staging", "production",
-            digest is null ? null : ImagePromotion.Registry.Digest.Parse(digest), CancellationToken.None);
+        CheckEnvironmentArgument("production");
+        PublishImage(await new Promotions(Session).PromoteAsync("staging", "production",
+            RequestedDigest(), CancellationToken.None));
     }, "digest");
