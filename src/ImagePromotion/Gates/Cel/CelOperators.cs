@@ -91,7 +91,7 @@ internal static class CelOperators
         {
             return (a, b) switch
             {
-                (long x, long y) => checked(x + y),
+                (long x, long y) => (object)checked(x + y),
                 (ulong x, ulong y) => checked(x + y),
                 (double x, double y) => x + y,
                 (string x, string y) => x + y,
@@ -115,7 +115,7 @@ internal static class CelOperators
         {
             return (a, b) switch
             {
-                (long x, long y) => checked(x - y),
+                (long x, long y) => (object)checked(x - y),
                 (ulong x, ulong y) => checked(x - y),
                 (double x, double y) => x - y,
                 (DateTimeOffset x, DateTimeOffset y) => CelTime.CheckRange(x - y),
@@ -136,7 +136,7 @@ internal static class CelOperators
         {
             return (a, b) switch
             {
-                (long x, long y) => checked(x * y),
+                (long x, long y) => (object)checked(x * y), // (object): keep int results int, not widened to double
                 (ulong x, ulong y) => checked(x * y),
                 (double x, double y) => x * y,
                 _ => throw NoOverload("_*_", a, b),
@@ -151,7 +151,7 @@ internal static class CelOperators
     public static object Divide(object? a, object? b) => (a, b) switch
     {
         (long, 0L) or (ulong, 0UL) => throw new CelRuntimeException("division by zero"),
-        (long x, long y) => x == long.MinValue && y == -1 ? throw new CelRuntimeException("return error for overflow") : x / y,
+        (long x, long y) => x == long.MinValue && y == -1 ? throw new CelRuntimeException("return error for overflow") : (object)(x / y),
         (ulong x, ulong y) => x / y,
         (double x, double y) => x / y,
         _ => throw NoOverload("_/_", a, b),
@@ -160,14 +160,14 @@ internal static class CelOperators
     public static object Modulo(object? a, object? b) => (a, b) switch
     {
         (long, 0L) or (ulong, 0UL) => throw new CelRuntimeException("modulus by zero"),
-        (long x, long y) => y == -1 ? 0L : x % y,
+        (long x, long y) => y == -1 ? 0L : (object)(x % y),
         (ulong x, ulong y) => x % y,
         _ => throw NoOverload("_%_", a, b),
     };
 
     public static object Negate(object? a) => a switch
     {
-        long x => x == long.MinValue ? throw new CelRuntimeException("return error for overflow") : -x,
+        long x => x == long.MinValue ? throw new CelRuntimeException("return error for overflow") : (object)-x,
         double x => -x,
         TimeSpan d => -d,
         _ => throw NoOverload("-_", a),
