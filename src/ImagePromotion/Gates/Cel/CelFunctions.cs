@@ -8,7 +8,8 @@ namespace ImagePromotion.Gates.Cel;
 /// <summary>The standard functions a promotion policy needs: size, string tests, regex, conversions, time.</summary>
 internal static class CelFunctions
 {
-    // A policy author's regex must not be able to stall a promotion: bound every match.
+    // RE2 runs in linear time and has no backreferences or lookaround; .NET's non-backtracking engine has
+    // the same guarantees and rejects the same constructs. The timeout is a second fence for huge inputs.
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(250);
     private static readonly ConcurrentDictionary<string, Regex> RegexCache = new();
 
@@ -85,11 +86,15 @@ internal static class CelFunctions
         Regex re;
         try
         {
-            re = RegexCache.GetOrAdd(pattern, p => new Regex(p, RegexOptions.CultureInvariant, RegexTimeout));
+            re = RegexCache.GetOrAdd(pattern, p => new Regex(p, RegexOptions.CultureInvariant | RegexOptions.NonBacktracking, RegexTimeout));
         }
         catch (ArgumentException e)
         {
             throw new CelRuntimeException($"invalid regular expression '{pattern}': {e.Message}");
+        }
+        catch (NotSupportedException)
+        {
+            throw new CelRuntimeException($"invalid regular expression '{pattern}': backreferences, lookaround and atomic groups are not RE2 syntax");
         }
         try
         {
