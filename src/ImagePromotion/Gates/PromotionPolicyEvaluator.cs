@@ -14,10 +14,13 @@ public sealed class PromotionPolicyEvaluator
 
     private readonly CelExpression? _pass;
     private readonly CelExpression? _fail;
+    private readonly TimeProvider _clock;
 
     /// <summary>Validates the policy and compiles its conditions once; throws PromotionException if invalid.</summary>
-    public PromotionPolicyEvaluator(PromotionPolicy policy)
+    /// <param name="clock">Source of the CEL <c>now</c> variable and of image age derived from build time.</param>
+    public PromotionPolicyEvaluator(PromotionPolicy policy, TimeProvider? clock = null)
     {
+        _clock = clock ?? TimeProvider.System;
         ArgumentNullException.ThrowIfNull(policy);
         policy.Validate();
         Policy = policy;
@@ -45,7 +48,7 @@ public sealed class PromotionPolicyEvaluator
         if (_pass is null && _fail is null)
             return GateResult.Pass(ConditionsGate, $"policy '{name}' has no pass or fail condition: every image is eligible");
 
-        var vars = variables.ToCelVariables();
+        var vars = variables.ToCelVariables(_clock.GetUtcNow());
         var failOutcome = _fail is null ? null : Judge(_fail, vars, "failCondition");
         var passOutcome = _pass is null ? null : Judge(_pass, vars, "passCondition");
 

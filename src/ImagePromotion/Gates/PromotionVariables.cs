@@ -23,8 +23,14 @@ public sealed record PromotionVariables
     public IReadOnlyList<string> Tags { get; init; } = [];
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 
-    /// <summary>Time since the image was built (CEL: <c>imageAge</c> duration, <c>imageAgeSeconds</c> int).</summary>
+    /// <summary>
+    /// Time since the image was built (CEL: <c>imageAge</c> duration, <c>imageAgeSeconds</c> int). When null
+    /// and <see cref="BuiltAt"/> is known, the evaluator derives it from its clock.
+    /// </summary>
     public TimeSpan? ImageAge { get; init; }
+
+    /// <summary>When the image was built (CEL: <c>builtAt</c> timestamp).</summary>
+    public DateTimeOffset? BuiltAt { get; init; }
 
     /// <summary>Vulnerability counts by severity; null when no scan is known (CEL: <c>scan.critical</c>, ...).</summary>
     public IReadOnlyDictionary<string, long>? ScanCounts { get; init; }
@@ -37,8 +43,10 @@ public sealed record PromotionVariables
     public IReadOnlyDictionary<string, object?> Extra { get; init; } = new Dictionary<string, object?>();
 
     /// <summary>The CEL variable bindings, documented names first; <c>branchName</c> is Devtron's spelling.</summary>
-    public IReadOnlyDictionary<string, object?> ToCelVariables()
+    /// <param name="now">The evaluation instant (CEL: <c>now</c>); also used to derive imageAge from builtAt.</param>
+    public IReadOnlyDictionary<string, object?> ToCelVariables(DateTimeOffset? now = null)
     {
+        var imageAge = ImageAge ?? (now is { } n && BuiltAt is { } built ? n - built : null);
         var vars = new Dictionary<string, object?>(StringComparer.Ordinal);
         foreach (var (k, v) in Extra) vars[k] = v;
         object? scan = null;
@@ -49,10 +57,10 @@ public sealed record PromotionVariables
             foreach (var (k, v) in ScanCounts) counts[k.ToLowerInvariant()] = v;
             scan = counts;
         }
-        object? age = ImageAge;
+        object? age = imageAge;
         var image = new Dictionary<string, object?>
         {
-            ["repository"] = Repository, ["digest"] = Digest, ["tags"] = Tags, ["labels"] = Labels, ["age"] = age,
+            ["repository"] = Repository, ["digest"] = Digest, ["tags"] = Tags, ["labels"] = Labels, ["age"] = age, ["builtAt"] = BuiltAt,
         };
         vars["environment"] = Environment;
         vars["sourceEnvironment"] = SourceEnvironment;
@@ -64,7 +72,9 @@ public sealed record PromotionVariables
         vars["tags"] = Tags;
         vars["labels"] = Labels;
         vars["imageAge"] = age;
-        vars["imageAgeSeconds"] = ImageAge is { } a ? (long)a.TotalSeconds : null;
+        vars["imageAgeSeconds"] = imageAge is { } a ? (long)a.TotalSeconds : null;
+        vars["builtAt"] = BuiltAt;
+        vars["now"] = now;
         vars["scan"] = scan;
         vars["builder"] = Builder;
         vars["requester"] = Requester;

@@ -103,7 +103,7 @@ public sealed class CelExpressionTests
     [Test]
     public void Runaway_comprehension_is_stopped()
     {
-        var big = Enumerable.Range(0, 1200).Select(i => (object?)(long)i).ToArray();
+        var big = Enumerable.Range(0, 400).Select(i => (object?)(long)i).ToArray();
         var result = Eval("xs.all(a, xs.all(b, true))", new Dictionary<string, object?> { ["xs"] = big });
         Assert.That(result, Is.InstanceOf<CelError>());
         Assert.That(((CelError)result!).Message, Does.Contain("iterations"));

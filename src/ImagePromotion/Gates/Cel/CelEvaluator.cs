@@ -8,7 +8,7 @@ namespace ImagePromotion.Gates.Cel;
 internal sealed class CelEvaluator(IReadOnlyDictionary<string, object?> variables)
 {
     // A policy is evaluated per promotion; a runaway comprehension must end, not hang the pipeline.
-    private const long MaxIterations = 1_000_000;
+    private const long MaxIterations = 100_000;
     private long _iterations;
 
     /// <summary>Macro iteration variables, innermost last; they shadow host variables.</summary>
