@@ -13,6 +13,13 @@ internal static class CelFunctions
     private static readonly TimeSpan RegexTimeout = TimeSpan.FromMilliseconds(250);
     private static readonly ConcurrentDictionary<string, Regex> RegexCache = new();
 
+    private static readonly HashSet<string> Known =
+    [
+        "size", "startsWith", "endsWith", "contains", "matches", "lowerAscii", "upperAscii", "int", "uint", "double",
+        "string", "bytes", "bool", "dyn", "type", "timestamp", "duration", "getFullYear", "getMonth", "getDayOfYear",
+        "getDayOfMonth", "getDate", "getDayOfWeek", "getHours", "getMinutes", "getSeconds", "getMilliseconds",
+    ];
+
     public static object? Call(string name, object? target, bool hasTarget, object?[] args)
     {
         // Receiver-style and global forms share one implementation: x.f(a) is f(x, a).
@@ -65,6 +72,7 @@ internal static class CelFunctions
             },
             (_, 1 or 2) when hasTarget && all[0] is DateTimeOffset t => TimestampPart(name, t, all),
             (_, 1) when hasTarget && all[0] is TimeSpan d => DurationPart(name, d, all),
+            _ when !Known.Contains(name) => throw new CelRuntimeException($"undeclared reference to function '{name}'"),
             _ => throw new CelRuntimeException($"no such overload: {name}({string.Join(", ", all.Select(CelTypes.NameOf))})"),
         };
     }
@@ -175,7 +183,7 @@ internal static class CelFunctions
         long l => l.ToString(CultureInfo.InvariantCulture),
         ulong u => u.ToString(CultureInfo.InvariantCulture),
         double d => double.IsNaN(d) ? "NaN" : double.IsPositiveInfinity(d) ? "+Inf" : double.IsNegativeInfinity(d) ? "-Inf"
-            : d.ToString("R", CultureInfo.InvariantCulture),
+            : d.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e"),
         CelBytes b => Utf8OrError(b),
         DateTimeOffset t => CelTime.FormatTimestamp(t),
         TimeSpan d => CelTime.FormatDuration(d),
@@ -219,7 +227,7 @@ internal static class CelFunctions
         "getHours" => (long)d.TotalHours,
         "getMinutes" => (long)d.TotalMinutes,
         "getSeconds" => (long)d.TotalSeconds,
-        "getMilliseconds" => d.Milliseconds,
+        "getMilliseconds" => (long)d.TotalMilliseconds, // totals, like getHours/getMinutes/getSeconds
         _ => throw CelOperators.NoOverload(name, all),
     };
 

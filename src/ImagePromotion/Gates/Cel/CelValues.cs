@@ -142,7 +142,7 @@ public static class CelTypes
     public static object? FromClr(object? value) => value switch
     {
         null => null,
-        bool or long or ulong or double or string or CelBytes or CelMap or CelType or CelError => value,
+        bool or long or ulong or double or string or CelBytes or CelMap or CelType => value,
         int i => (long)i,
         short s => (long)s,
         sbyte sb => (long)sb,
