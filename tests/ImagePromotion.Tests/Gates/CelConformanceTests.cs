@@ -1,4 +1,3 @@
-using NUnit.Framework;
 using ImagePromotion.Gates.Cel;
 
 namespace ImagePromotion.Tests.Gates;

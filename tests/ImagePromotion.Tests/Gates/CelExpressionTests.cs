@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using ImagePromotion.Gates.Cel;
-using NUnit.Framework;
 
 namespace ImagePromotion.Tests.Gates;
 

@@ -1,6 +1,5 @@
 using ImagePromotion.Gates;
 using ImagePromotion.Registry;
-using NUnit.Framework;
 
 namespace ImagePromotion.Tests.Gates;
 

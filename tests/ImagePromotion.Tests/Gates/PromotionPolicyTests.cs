@@ -1,5 +1,4 @@
 using ImagePromotion.Gates;
-using NUnit.Framework;
 
 namespace ImagePromotion.Tests.Gates;
 
