@@ -1,0 +1,96 @@
+using ImagePromotion.Logging;
+
+namespace ImagePromotion.GitOps.Manifests;
+
+/// <summary>
+/// The outcome for one manifest file: the old and new values, whether the file was rewritten, and a
+/// unified diff of the change (empty when unchanged).
+/// </summary>
+public sealed record ManifestUpdateResult(string File, bool Changed, IReadOnlyList<ImageChange> Changes, string Diff)
+{
+    /// <summary>"changed", or "unchanged" when the file already held the wanted value(s).</summary>
+    public string Status => Changed ? "changed" : "unchanged";
+    public IReadOnlyList<string?> OldValues => Changes.Select(c => c.OldValue).ToList();
+    public IReadOnlyList<string> NewValues => Changes.Select(c => c.NewValue).ToList();
+}
+
+/// <summary>
+/// Updates image references in manifests inside a repository checkout. Paths are relative to the root and
+/// may not leave it; a file is rewritten (atomically) only when its content changes.
+/// </summary>
+public sealed class ManifestUpdater
+{
+    private static readonly string[] ManifestExtensions = [".yaml", ".yml"];
+    private readonly string _root;
+    private readonly ManifestLimits _limits;
+    private readonly IPipelineLog? _log;
+
+    public ManifestUpdater(string repositoryRoot, ManifestLimits? limits = null, IPipelineLog? log = null)
+    {
+        _root = RepositoryPath.RealRoot(repositoryRoot);
+        _limits = limits ?? ManifestLimits.Default;
+        _log = log;
+    }
+
+    /// <summary>Writes <paramref name="newImage"/> into one manifest at <paramref name="manifestPath"/> (relative to the root).</summary>
+    public async Task<ManifestUpdateResult> UpdateFileAsync(string manifestPath, ManifestTarget target, string newImage, CancellationToken cancellationToken = default)
+    {
+        var shown = Shown(manifestPath);
+        var real = RepositoryPath.Resolve(_root, manifestPath);
+        var text = await ManifestFile.ReadAsync(real, shown, _limits, cancellationToken).ConfigureAwait(false);
+        var edit = ManifestEditor.Edit(text, shown, target, newImage, _limits);
+        return await CommitAsync(shown, real, text, edit, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="newImage"/> into every matching workload container in the *.yaml/*.yml files
+    /// under <paramref name="directory"/> (relative to the root; "." for all). Files that do not mention the
+    /// image are skipped without parsing; all edits are planned before any file is written, so an error
+    /// leaves every file as it was. Symbolic links are not followed.
+    /// </summary>
+    public async Task<IReadOnlyList<ManifestUpdateResult>> UpdateTreeAsync(string directory, ContainerImageTarget target, string newImage, CancellationToken cancellationToken = default)
+    {
+        var realDirectory = directory is "." or "" ? _root : RepositoryPath.Resolve(_root, directory);
+        if (!Directory.Exists(realDirectory)) throw new PromotionException($"folder {Shown(directory)} does not exist under the repository root; check the path");
+        var image = ManifestEditor.ParseImage(newImage, Shown(directory));
+        var needle = WorkloadImages.Needle(target, image);
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
+        var planned = new List<(string Shown, string Real, string Text, ManifestEdit Edit)>();
+        foreach (var file in Directory.EnumerateFiles(realDirectory, "*", options).Order(StringComparer.Ordinal))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!ManifestExtensions.Contains(Path.GetExtension(file), StringComparer.OrdinalIgnoreCase)) continue;
+            var relative = Path.GetRelativePath(_root, file);
+            if (relative.Split(Path.DirectorySeparatorChar).Contains(".git")) continue;
+            var shown = Shown(relative);
+            var text = await ManifestFile.ReadAsync(file, shown, _limits, cancellationToken).ConfigureAwait(false);
+            if (!text.Contains(needle, StringComparison.Ordinal) || !text.Contains("image", StringComparison.Ordinal)) continue;
+            ManifestEdit edit;
+            try { edit = ManifestEditor.Edit(text, shown, target, newImage, _limits); }
+            catch (NoMatchingContainerException) { continue; }
+            planned.Add((shown, file, text, edit));
+        }
+        if (planned.Count == 0)
+            throw new PromotionException($"no manifest under {Shown(directory)} has a container for {image.Reference.Name}; check the folder or the image name");
+        var results = new List<ManifestUpdateResult>();
+        foreach (var (shown, real, text, edit) in planned)
+            results.Add(await CommitAsync(shown, real, text, edit, cancellationToken).ConfigureAwait(false));
+        return results;
+    }
+
+    private async Task<ManifestUpdateResult> CommitAsync(string shown, string real, string text, ManifestEdit edit, CancellationToken cancellationToken)
+    {
+        if (!edit.Changed || edit.Text == text)
+        {
+            _log?.Verbose($"{shown}: unchanged, already {string.Join(", ", edit.Changes.Select(c => c.NewValue).Distinct())}");
+            return new ManifestUpdateResult(shown, false, edit.Changes, "");
+        }
+        await ManifestFile.WriteAtomicallyAsync(real, edit.Text, cancellationToken).ConfigureAwait(false);
+        foreach (var change in edit.Changes.Where(c => c.Changed))
+            _log?.Information($"{shown}:{change.Line}: {change.Location}: {change.OldValue ?? "(added)"} -> {change.NewValue}");
+        var diff = UnifiedDiff.Create(text.TrimStart('\uFEFF'), edit.Text.TrimStart('\uFEFF'), "a/" + shown, "b/" + shown);
+        return new ManifestUpdateResult(shown, true, edit.Changes, diff);
+    }
+
+    private static string Shown(string relative) => relative.Replace('\\', '/');
+}
