@@ -37,7 +37,7 @@ internal static class SourceTreeReader
                         Attach(new SourceScalar
                         {
                             Start = Index(s.Start), ContentEnd = Index(s.End), Line = Line(s.Start), Column = Column(s.Start),
-                            InFlow = flowDepth > 0, Anchor = NullIfEmpty(s.Anchor.Value), Value = s.Value, Style = s.Style,
+                            InFlow = flowDepth > 0, Anchor = AnchorOf(s.Anchor), Value = s.Value, Style = s.Style,
                             ValueStart = s.Anchor.IsEmpty && s.Tag.IsEmpty ? Index(s.Start) : SkipProperties(text, Index(s.Start), Index(s.End)),
                         });
                         break;
@@ -59,14 +59,14 @@ internal static class SourceTreeReader
                         Push(new SourceMapping
                         {
                             Start = Index(m.Start), Line = Line(m.Start), Column = Column(m.Start), InFlow = flowDepth > 0,
-                            Anchor = NullIfEmpty(m.Anchor.Value), Flow = m.Style == MappingStyle.Flow,
+                            Anchor = AnchorOf(m.Anchor), Flow = m.Style == MappingStyle.Flow,
                         }, m.Style == MappingStyle.Flow, m.Start);
                         break;
                     case SequenceStart q:
                         Push(new SourceSequence
                         {
                             Start = Index(q.Start), Line = Line(q.Start), Column = Column(q.Start), InFlow = flowDepth > 0,
-                            Anchor = NullIfEmpty(q.Anchor.Value), Flow = q.Style == SequenceStyle.Flow,
+                            Anchor = AnchorOf(q.Anchor), Flow = q.Style == SequenceStyle.Flow,
                         }, q.Style == SequenceStyle.Flow, q.Start);
                         break;
                     case MappingEnd or SequenceEnd:
@@ -152,5 +152,5 @@ internal static class SourceTreeReader
     private static int Index(Mark m) => checked((int)m.Index);
     private static int Line(Mark m) => (int)m.Line;
     private static int Column(Mark m) => (int)m.Column;
-    private static string? NullIfEmpty(string s) => s.Length == 0 ? null : s;
+    private static string? AnchorOf(AnchorName anchor) => anchor.IsEmpty ? null : anchor.Value;
 }
