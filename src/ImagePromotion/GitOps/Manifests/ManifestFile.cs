@@ -20,6 +20,20 @@ internal static class ManifestFile
         return Decode(bytes, shown);
     }
 
+    /// <summary>
+    /// Reads the raw bytes with one open (no separate stat), refusing oversized files before reading them.
+    /// Synchronous on purpose: folder scans read thousands of small files, where async I/O only adds overhead.
+    /// </summary>
+    public static byte[] ReadBytes(string path, string shown, ManifestLimits limits)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, bufferSize: 1);
+        if (stream.Length > limits.MaxFileBytes)
+            throw new PromotionException($"manifest {shown} is {stream.Length} bytes, over the {limits.MaxFileBytes}-byte limit; refusing it (raise ManifestLimits.MaxFileBytes if it is genuine)");
+        var bytes = new byte[stream.Length];
+        stream.ReadExactly(bytes);
+        return bytes;
+    }
+
     /// <summary>UTF-8 text; a byte order mark becomes a leading U+FEFF, so it is written back unchanged.</summary>
     public static string Decode(byte[] bytes, string shown)
     {

@@ -53,7 +53,7 @@ public sealed class ManifestUpdater
         var realDirectory = directory is "." or "" ? _root : RepositoryPath.Resolve(_root, directory);
         if (!Directory.Exists(realDirectory)) throw new PromotionException($"folder {Shown(directory)} does not exist under the repository root; check the path");
         var image = ManifestEditor.ParseImage(newImage, Shown(directory));
-        var needle = WorkloadImages.Needle(target, image);
+        var needle = System.Text.Encoding.UTF8.GetBytes(WorkloadImages.Needle(target, image));
         var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
         var planned = new List<(string Shown, string Real, string Text, ManifestEdit Edit)>();
         foreach (var file in Directory.EnumerateFiles(realDirectory, "*", options).Order(StringComparer.Ordinal))
@@ -63,8 +63,10 @@ public sealed class ManifestUpdater
             var relative = Path.GetRelativePath(_root, file);
             if (relative.Split(Path.DirectorySeparatorChar).Contains(".git")) continue;
             var shown = Shown(relative);
-            var text = await ManifestFile.ReadAsync(file, shown, _limits, cancellationToken).ConfigureAwait(false);
-            if (!text.Contains(needle, StringComparison.Ordinal) || !text.Contains("image", StringComparison.Ordinal)) continue;
+            // Most files never mention the image: rule them out on the raw bytes, before decoding or parsing.
+            var bytes = ManifestFile.ReadBytes(file, shown, _limits);
+            if (bytes.AsSpan().IndexOf(needle) < 0 || bytes.AsSpan().IndexOf("image"u8) < 0) continue;
+            var text = ManifestFile.Decode(bytes, shown);
             ManifestEdit edit;
             try { edit = ManifestEditor.Edit(text, shown, target, newImage, _limits); }
             catch (NoMatchingContainerException) { continue; }
