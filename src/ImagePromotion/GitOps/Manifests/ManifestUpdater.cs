@@ -21,6 +21,7 @@ public sealed record ManifestUpdateResult(string File, bool Changed, IReadOnlyLi
 public sealed class ManifestUpdater
 {
     private static readonly string[] ManifestExtensions = [".yaml", ".yml"];
+    private static readonly string[] KustomizationNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
     private readonly string _root;
     private readonly ManifestLimits _limits;
     private readonly IPipelineLog? _log;
@@ -37,6 +38,14 @@ public sealed class ManifestUpdater
     {
         var shown = Shown(manifestPath);
         var real = RepositoryPath.Resolve(_root, manifestPath);
+        if (target is KustomizeImageTarget && Directory.Exists(real))
+        {
+            // `kustomize edit set image` works on a folder; so does this.
+            var name = KustomizationNames.FirstOrDefault(n => File.Exists(Path.Combine(real, n)))
+                ?? throw new PromotionException($"folder {shown} has no kustomization.yaml (or .yml, Kustomization); point at the kustomization file");
+            shown = Shown(Path.Combine(manifestPath, name));
+            real = RepositoryPath.Resolve(_root, Path.Combine(manifestPath, name));
+        }
         var text = await ManifestFile.ReadAsync(real, shown, _limits, cancellationToken).ConfigureAwait(false);
         var edit = ManifestEditor.Edit(text, shown, target, newImage, _limits);
         return await CommitAsync(shown, real, text, edit, cancellationToken).ConfigureAwait(false);

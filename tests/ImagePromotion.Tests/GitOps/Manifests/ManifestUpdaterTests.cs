@@ -37,7 +37,6 @@ public sealed class ManifestUpdaterTests
         var path = repo.Write("web.yaml", Deployment);
         var past = new DateTime(2020, 1, 2, 3, 4, 5, DateTimeKind.Utc);
         File.SetLastWriteTimeUtc(path, past);
-        var inode = new FileInfo(path).Length;
 
         var result = await new ManifestUpdater(repo.Root).UpdateFileAsync("web.yaml", new ContainerImageTarget("web"), "ghcr.io/acme/web:1.0.0");
 
