@@ -48,7 +48,11 @@ internal static class ManifestFile
 
     public static byte[] Encode(string text) => Strict.GetBytes(text);
 
-    public static async Task WriteAtomicallyAsync(string path, string text, CancellationToken cancellationToken)
+    /// <summary>
+    /// Replaces the file with <paramref name="text"/> unless it no longer holds <paramref name="expected"/>
+    /// (someone else edited it since it was read), in which case nothing is written.
+    /// </summary>
+    public static async Task WriteAtomicallyAsync(string path, string shown, string expected, string text, CancellationToken cancellationToken)
     {
         var directory = Path.GetDirectoryName(path)!;
         var temp = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
@@ -61,6 +65,9 @@ internal static class ManifestFile
                 stream.Flush(flushToDisk: true);
             }
             if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(temp, File.GetUnixFileMode(path));
+            var current = await File.ReadAllBytesAsync(path, cancellationToken).ConfigureAwait(false);
+            if (!current.AsSpan().SequenceEqual(Encode(expected)))
+                throw new PromotionException($"manifest {shown} changed while it was being updated; run the update again");
             File.Move(temp, path, overwrite: true);
         }
         catch

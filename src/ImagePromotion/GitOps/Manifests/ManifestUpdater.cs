@@ -96,7 +96,7 @@ public sealed class ManifestUpdater
             _log?.Verbose($"{shown}: unchanged, already {string.Join(", ", edit.Changes.Select(c => c.NewValue).Distinct())}");
             return new ManifestUpdateResult(shown, false, edit.Changes, "");
         }
-        await ManifestFile.WriteAtomicallyAsync(real, edit.Text, cancellationToken).ConfigureAwait(false);
+        await ManifestFile.WriteAtomicallyAsync(real, shown, text, edit.Text, cancellationToken).ConfigureAwait(false);
         foreach (var change in edit.Changes.Where(c => c.Changed))
             _log?.Information($"{shown}:{change.Line}: {change.Location}: {change.OldValue ?? "(added)"} -> {change.NewValue}");
         var diff = UnifiedDiff.Create(text.TrimStart('\uFEFF'), edit.Text.TrimStart('\uFEFF'), "a/" + shown, "b/" + shown);

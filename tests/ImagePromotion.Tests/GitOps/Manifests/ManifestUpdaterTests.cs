@@ -75,6 +75,19 @@ public sealed class ManifestUpdaterTests
         Assert.That(await File.ReadAllTextAsync(path), Does.Contain("image: ghcr.io/acme/web:2\n"));
     }
 
+    [Test]
+    public async Task A_file_edited_by_someone_else_meanwhile_is_not_overwritten()
+    {
+        using var repo = new ScratchRepository();
+        var path = repo.Write("web.yaml", Deployment.Replace("1.0.0", "1.0.1"));
+
+        var ex = Assert.CatchAsync<PromotionException>(() => ManifestFile.WriteAtomicallyAsync(path, "web.yaml", Deployment, "new", CancellationToken.None));
+
+        Assert.That(ex!.Message, Does.Contain("web.yaml changed while it was being updated"));
+        Assert.That(await File.ReadAllTextAsync(path), Is.EqualTo(Deployment.Replace("1.0.0", "1.0.1")));
+        Assert.That(Directory.GetFiles(repo.Root), Has.Length.EqualTo(1), "the temporary file is removed");
+    }
+
     [TestCase("../outside/web.yaml", "contains '..'")]
     [TestCase("apps/../../outside/web.yaml", "contains '..'")]
     [TestCase("/etc/passwd", "is absolute")]
