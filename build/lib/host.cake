@@ -165,7 +165,7 @@ void PrintDigestTable()
     Log.Information($"{new string('-', w1)}  {new string('-', w2)}  {new string('-', 71)}");
     foreach (var r in rows) Log.Information($"{r.Environment.PadRight(w1)}  {r.Reference.PadRight(w2)}  {r.Digest ?? "(absent)"}");
     var digests = rows.Where(r => r.Digest is not null).Select(r => r.Digest).Distinct().Count();
-    var summary = new ImagePromotion.Ci.PromotionSummary($"{Session.Config.Service}: environments").WithRun(Session.Options.Identity, Ci.RunUrl);
+    var summary = new ImagePromotion.Ci.PromotionSummary($"{Session.Config.Service}: environments").WithRun(Ci.Identity, Ci.RunUrl);
     foreach (var r in rows) summary.AddDigest(r.Environment, r.Reference, r.Digest ?? "(absent)");
     Ci.AppendSummary(summary.ToMarkdown());
     if (rows.All(r => r.Digest is not null))
