@@ -10,6 +10,7 @@
 #load "phases/promote-production.cake"
 #load "phases/release-tag.cake"
 #load "phases/copy.cake"
+#load "phases/update-manifest.cake"
 #load "phases/sandbox.cake"
 
 var target = Argument("target", "Sandbox");
