@@ -73,11 +73,12 @@ internal sealed class GitHubJson(string webBase, string apiBase)
         return node;
     }
 
+    // description is "" rather than null: pull-request-simple documents it as a non-nullable string.
     public JsonObject Label(GitHubRepositoryState repo, string name) => new()
     {
         ["id"] = LabelId(name), ["node_id"] = NodeId("Label", LabelId(name)),
         ["url"] = $"{apiBase}/repos/{repo.FullName}/labels/{Uri.EscapeDataString(name)}",
-        ["name"] = name, ["description"] = null, ["color"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..6], ["default"] = false,
+        ["name"] = name, ["description"] = "", ["color"] = Convert.ToHexStringLower(SHA256.HashData(Encoding.UTF8.GetBytes(name)))[..6], ["default"] = false,
     };
 
     private static long LabelId(string name) => 5000 + (BitConverter.ToUInt32(SHA256.HashData(Encoding.UTF8.GetBytes(name))) % 1_000_000);
