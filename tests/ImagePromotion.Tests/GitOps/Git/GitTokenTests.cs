@@ -42,7 +42,19 @@ public sealed class GitTokenTests
     public async Task Clones_and_pushes_over_http_with_the_token_sent_only_as_an_authorization_header()
     {
         var request = Request(_token);
-        var result = await new GitPublisher(_log).PublishAsync(request, GitPublisherTests.SetDigest("web", NewDigest), CancellationToken.None);
+        // GIT_TRACE makes every git process, including the remote-http helper, log its argv.
+        var trace = _remote.NewPath("git-trace") + ".log";
+        var saved = Environment.GetEnvironmentVariable("GIT_TRACE");
+        Environment.SetEnvironmentVariable("GIT_TRACE", trace);
+        GitPublishResult result;
+        try
+        {
+            result = await new GitPublisher(_log).PublishAsync(request, GitPublisherTests.SetDigest("web", NewDigest), CancellationToken.None);
+        }
+        finally
+        {
+            Environment.SetEnvironmentVariable("GIT_TRACE", saved);
+        }
 
         Assert.That(result.Outcome, Is.EqualTo(GitPublishOutcome.Pushed));
         Assert.That(_remote.Head(result.Branch), Is.EqualTo(result.CommitSha), "the push went through git http-backend");
@@ -50,6 +62,9 @@ public sealed class GitTokenTests
         Assert.That(_server.AuthorizationHeaders, Is.Not.Empty.And.All.EqualTo(basic));
         Assert.That(_server.RequestLines, Has.Some.Contains("git-receive-pack"));
         Assert.That(_server.RequestLines, Has.None.Contains(_token));
+
+        Assert.That(File.ReadAllText(trace), Does.Contain("git-remote-http").And.Contain("receive-pack"), "the trace saw the commands");
+        Assert.That(File.ReadAllText(trace), Does.Not.Contain(_token).And.Not.Contain(basic["Basic ".Length..]), "no argv carries the token");
 
         var work = request.Repository.WorkDirectory;
         AssertNoFileContains(work, _token);
