@@ -98,15 +98,21 @@ internal sealed class GitCli(GitCredentials credentials, IPipelineLog log, TimeS
     }
 
     /// <summary>
-    /// git prefixes the line that explains a failure with "fatal:" or "error:"; progress ("Cloning into"),
-    /// hints and blank lines only bury it.
+    /// git prefixes the line that explains a failure with "fatal:" or "error:"; a server that refuses a push
+    /// (branch protection, a hook) speaks through "remote: error:" and a "[remote rejected]" line. Progress
+    /// ("Cloning into"), hints and blank lines only bury the reason.
     /// </summary>
     public static string FirstMeaningfulLine(string stderr, string stdout = "")
     {
         var lines = (stderr + "\n" + stdout).Split('\n', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
-        var line = lines.FirstOrDefault(l => l.StartsWith("fatal:", StringComparison.Ordinal) || l.StartsWith("error:", StringComparison.Ordinal))
-            ?? lines.FirstOrDefault(l => !l.StartsWith("hint:", StringComparison.Ordinal) && !l.StartsWith("Cloning into", StringComparison.Ordinal))
+        string? Find(Func<string, bool> match) => lines.FirstOrDefault(match);
+        var line = Find(l => l.StartsWith("fatal:", StringComparison.Ordinal))
+            ?? Find(l => l.StartsWith("remote: error:", StringComparison.Ordinal))
+            ?? Find(l => l.Contains("rejected]", StringComparison.Ordinal))
+            ?? Find(l => l.StartsWith("error:", StringComparison.Ordinal))
+            ?? Find(l => !l.StartsWith("hint:", StringComparison.Ordinal) && !l.StartsWith("Cloning into", StringComparison.Ordinal))
             ?? "no output from git";
+        line = line.Replace('\t', ' ');
         return SecretRedactor.Shared.Redact(line);
     }
 }

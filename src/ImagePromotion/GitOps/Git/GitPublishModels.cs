@@ -45,7 +45,8 @@ public enum GitPublishOutcome
     DryRun,
 }
 
-/// <param name="Branch">The branch that holds the change (the base branch in direct-push mode).</param>
+/// <param name="Branch">The branch that holds the change: the promotion branch, or the base branch in direct-push
+/// mode and when the base already held the change (then there is nothing to review: see <see cref="OnBaseBranch"/>).</param>
 /// <param name="CommitSha">The commit holding the change: the new commit, or the existing head when up to date.</param>
 /// <param name="ChangedFiles">Paths relative to the repository root, as git saw them change.</param>
 /// <param name="Attempts">Push attempts made; more than one means the remote moved and the edit was re-applied.</param>
@@ -59,4 +60,6 @@ public sealed record GitPublishResult(
 {
     public bool Pushed => Outcome == GitPublishOutcome.Pushed;
     public bool Unchanged => Outcome == GitPublishOutcome.AlreadyUpToDate;
+    /// <summary>The change is (or already was) on the base branch; no pull request is needed for it.</summary>
+    public bool OnBaseBranch { get; init; }
 }

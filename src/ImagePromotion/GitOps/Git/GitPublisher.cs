@@ -37,38 +37,31 @@ public sealed class GitPublisher(IPipelineLog log)
         {
             ct.ThrowIfCancellationRequested();
             var baseHead = await repository.SyncAsync(ct).ConfigureAwait(false);
-            var startPoint = GitOpsRepository.RemoteRef(repository.BaseBranch);
-            var startSha = baseHead;
-            var holder = repository.BaseBranch;
-            if (!direct)
-            {
-                // Build on the existing promotion branch rather than overwriting it: a re-run then finds
-                // its change already there, and a reviewer's fix-up commit on the branch survives.
-                var branchHead = await repository.RemoteBranchHeadAsync(target, ct).ConfigureAwait(false);
-                if (branchHead != null)
-                {
-                    await repository.FetchAsync(target, ct).ConfigureAwait(false);
-                    startPoint = GitOpsRepository.RemoteRef(target);
-                    startSha = branchHead;
-                    holder = target;
-                }
-            }
-            await repository.CheckoutAsync(target, startPoint, ct).ConfigureAwait(false);
+            // Looked up before editing so that a branch someone creates meanwhile shows up as a rejected push.
+            var branchHead = direct ? null : await repository.RemoteBranchHeadAsync(target, ct).ConfigureAwait(false);
 
-            await edit(repository.WorkTree, ct).ConfigureAwait(false);
-            await repository.Git.RunAsync(repository.WorkTree, ["add", "--all", "--", "."], ct).ConfigureAwait(false);
-            var changed = await ChangedFilesAsync(repository, ct).ConfigureAwait(false);
-
+            // First against the base: if it already holds the change (an earlier pull request was merged,
+            // or another run pushed directly), there is nothing to commit and nothing to review.
+            await repository.CheckoutAsync(target, GitOpsRepository.RemoteRef(repository.BaseBranch), ct).ConfigureAwait(false);
+            var changed = await ApplyAsync(repository, edit, ct).ConfigureAwait(false);
             if (request.Mode == GitPublishMode.DryRun)
             {
                 var diff = (await repository.Git.RunAsync(repository.WorkTree, ["diff", "--cached", "--no-color", "--no-ext-diff"], ct).ConfigureAwait(false)).StandardOutput;
-                log.Information($"Dry run: {changed.Count} file(s) would change on {target} of {repository.RemoteDescription}; nothing committed or pushed.");
-                return new GitPublishResult(GitPublishOutcome.DryRun, target, startSha, changed, 0, diff);
+                log.Information($"Dry run: {changed.Count} file(s) would change on {repository.BaseBranch} of {repository.RemoteDescription}; nothing committed or pushed.");
+                return new GitPublishResult(GitPublishOutcome.DryRun, target, baseHead, changed, 0, diff);
             }
             if (changed.Count == 0)
+                return UpToDate(repository, repository.BaseBranch, baseHead, attempt);
+
+            if (branchHead != null)
             {
-                log.Information($"{holder} of {repository.RemoteDescription} already holds this change (commit {Short(startSha)}); nothing to push.");
-                return new GitPublishResult(GitPublishOutcome.AlreadyUpToDate, holder, startSha, changed, attempt - 1);
+                // Build on the existing promotion branch rather than overwriting it: a re-run then finds
+                // its change already there, and a reviewer's fix-up commit on the branch survives.
+                await repository.FetchAsync(target, ct).ConfigureAwait(false);
+                await repository.CheckoutAsync(target, GitOpsRepository.RemoteRef(target), ct).ConfigureAwait(false);
+                changed = await ApplyAsync(repository, edit, ct).ConfigureAwait(false);
+                if (changed.Count == 0)
+                    return UpToDate(repository, target, branchHead, attempt);
             }
 
             await repository.Git.RunAsync(repository.WorkTree,
@@ -82,7 +75,7 @@ public sealed class GitPublisher(IPipelineLog log)
             if (push.Succeeded)
             {
                 log.Information($"Pushed {Short(commit)} to {target} of {repository.RemoteDescription} ({changed.Count} file(s), attempt {attempt}).");
-                return new GitPublishResult(GitPublishOutcome.Pushed, target, commit, changed, attempt);
+                return new GitPublishResult(GitPublishOutcome.Pushed, target, commit, changed, attempt) { OnBaseBranch = direct };
             }
             if (!IsRejectedAsStale(push))
                 throw GitCli.Failure(["push"], push, $"remote {repository.RemoteDescription}, branch {target}");
@@ -92,8 +85,17 @@ public sealed class GitPublisher(IPipelineLog log)
         }
     }
 
-    private static async Task<IReadOnlyList<string>> ChangedFilesAsync(GitOpsRepository repository, CancellationToken ct)
+    private GitPublishResult UpToDate(GitOpsRepository repository, string holder, string sha, int attempt)
     {
+        log.Information($"{holder} of {repository.RemoteDescription} already holds this change (commit {Short(sha)}); nothing to push.");
+        return new GitPublishResult(GitPublishOutcome.AlreadyUpToDate, holder, sha, [], attempt - 1) { OnBaseBranch = holder == repository.BaseBranch };
+    }
+
+    /// <summary>Runs the edit and stages everything it did; git, not the edit, says which files changed.</summary>
+    private static async Task<IReadOnlyList<string>> ApplyAsync(GitOpsRepository repository, Func<string, CancellationToken, Task<IReadOnlyList<string>>> edit, CancellationToken ct)
+    {
+        await edit(repository.WorkTree, ct).ConfigureAwait(false);
+        await repository.Git.RunAsync(repository.WorkTree, ["add", "--all", "--", "."], ct).ConfigureAwait(false);
         var output = await repository.Git.RunAsync(repository.WorkTree, ["-c", "core.quotePath=false", "diff", "--cached", "--name-only", "--no-renames"], ct).ConfigureAwait(false);
         return output.StandardOutput.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }

@@ -76,6 +76,7 @@ public sealed class GitPublisherTests
         Assert.That(again.Unchanged, Is.True);
         Assert.That(again.CommitSha, Is.EqualTo(first.CommitSha));
         Assert.That(again.Branch, Is.EqualTo(first.Branch));
+        Assert.That(again.OnBaseBranch, Is.False, "the change waits on its promotion branch");
         Assert.That(_remote.Head(first.Branch), Is.EqualTo(first.CommitSha));
         Assert.That(_log.Lines.Last(), Does.Contain("already holds this change"));
     }
@@ -105,6 +106,7 @@ public sealed class GitPublisherTests
 
         Assert.That(result.Outcome, Is.EqualTo(GitPublishOutcome.Pushed));
         Assert.That(result.Branch, Is.EqualTo("main"));
+        Assert.That(result.OnBaseBranch, Is.True);
         Assert.That(_remote.Head("main"), Is.EqualTo(result.CommitSha));
         Assert.That(_remote.Head("promote/staging/web-cccccccccccc"), Is.Null);
         Assert.That(_remote.Show("main", "apps/web/staging/deployment.yaml"), Does.Contain("@" + NewDigest));
@@ -163,6 +165,21 @@ public sealed class GitPublisherTests
 
         Assert.That(ex!.Message, Does.Contain("rejected 2 times").And.Not.Contain("\n"));
         Assert.That(_remote.Log("main", "%an"), Does.Not.Contain("Ada Lovelace"));
+    }
+
+    [Test]
+    public void A_push_refused_by_the_server_is_not_retried_and_reports_the_servers_reason()
+    {
+        var hook = Path.Combine(_remote.BarePath, "hooks", "pre-receive");
+        var calls = Path.Combine(_remote.Root, "hook-calls");
+        File.WriteAllText(hook, $"#!/bin/sh\necho called >> '{calls}'\necho 'error: GH006: Protected branch update failed for refs/heads/main.' >&2\nexit 1\n");
+        if (!OperatingSystem.IsWindows()) File.SetUnixFileMode(hook, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+
+        var ex = Assert.ThrowsAsync<PromotionException>(() => new GitPublisher(_log).PublishAsync(Request(mode: GitPublishMode.DirectPush), SetDigest("web", NewDigest), CancellationToken.None));
+
+        Assert.That(ex, Is.Not.InstanceOf<PromotionConflictException>());
+        Assert.That(ex!.Message, Is.EqualTo($"git push failed (remote {_remote.Url}, branch main): remote: error: GH006: Protected branch update failed for refs/heads/main."));
+        Assert.That(File.ReadAllLines(calls), Has.Length.EqualTo(1));
     }
 
     [Test]

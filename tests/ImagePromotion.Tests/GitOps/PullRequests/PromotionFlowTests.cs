@@ -91,6 +91,13 @@ public sealed class PromotionFlowTests
         Assert.That(_remote.Show("main", "apps/web/staging/deployment.yaml"), Does.Contain("@sha256:" + new string('c', 64)));
         Assert.That(TestGit.Run(_remote.BarePath, "rev-list", "--count", "main"), Is.EqualTo("2"), "squash: one commit on top of the base");
         Assert.That(_remote.Log("main", "%s").Split('\n')[0], Is.EqualTo("Promote web to staging (sha256:cccccccccccc) (#1)"));
+
+        // The squash left the promotion branch behind; a re-run sees the base already holds the digest.
+        var rerun = await new GitPublisher(_log).PublishAsync(
+            new GitPublishRequest(new GitRepositoryOptions(_remote.Url, "main", _remote.NewPath("work")), new GitOpsChange(push.Branch, "again", "Ada", "ada@example.com")),
+            GitPublisherTests.SetDigest("web", Description().Digest), CancellationToken.None);
+        Assert.That((rerun.Outcome, rerun.Branch, rerun.OnBaseBranch), Is.EqualTo((GitPublishOutcome.AlreadyUpToDate, "main", true)));
+        Assert.That(rerun.CommitSha, Is.EqualTo(pr.Merge.Sha));
     }
 
     [Test]
