@@ -74,7 +74,7 @@ internal sealed class GitCli(GitCredentials credentials, IPipelineLog log, TimeS
         {
             try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
             ct.ThrowIfCancellationRequested();
-            throw new PromotionException($"git {Subcommand(args)} did not finish within {commandTimeout.TotalSeconds:0}s; check the network path to the GitOps remote or raise the git command timeout.");
+            throw new PromotionException($"git {Subcommand(args)} did not finish within {commandTimeout.TotalSeconds:0.###}s; check the network path to the GitOps remote or raise the git command timeout.");
         }
         var redactor = SecretRedactor.Shared;
         return new GitOutput(process.ExitCode, redactor.Redact(await stdout.ConfigureAwait(false)), redactor.Redact(await stderr.ConfigureAwait(false)));

@@ -183,6 +183,19 @@ public sealed class GitPublisherTests
     }
 
     [Test]
+    public void Cancellation_during_the_edit_stops_before_anything_is_committed_or_pushed()
+    {
+        using var cts = new CancellationTokenSource();
+        var before = _remote.Head("main");
+        var request = Request(mode: GitPublishMode.DirectPush);
+
+        Assert.CatchAsync<OperationCanceledException>(() => new GitPublisher(_log).PublishAsync(request, SetDigest("web", NewDigest, _ => cts.Cancel()), cts.Token));
+
+        Assert.That(_remote.Head("main"), Is.EqualTo(before));
+        Assert.That(TestGit.Run(request.Repository.WorkDirectory, "log", "--format=%an", "-1"), Is.Not.EqualTo("Ada Lovelace"));
+    }
+
+    [Test]
     public async Task Dry_run_returns_the_diff_and_pushes_nothing()
     {
         var before = _remote.Head("main");

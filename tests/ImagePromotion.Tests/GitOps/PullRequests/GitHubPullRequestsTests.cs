@@ -61,6 +61,15 @@ public sealed class GitHubPullRequestsTests
     }
 
     [Test]
+    public async Task A_ghes_base_url_given_with_its_api_path_reaches_the_same_api()
+    {
+        var client = new GitHubPullRequests(new GitHubRepositoryOptions("acme", "gitops", _server.Token, _server.ApiUrl + "/"), _log);
+        var result = await client.OpenOrUpdateAsync(Spec(), CancellationToken.None);
+        Assert.That(result.Number, Is.EqualTo(1));
+        Assert.That(_server.Requests, Has.All.StartWith("GET /api/v3/").Or.StartWith("POST /api/v3/"));
+    }
+
+    [Test]
     public async Task A_rerun_updates_the_open_pull_request_instead_of_opening_a_second()
     {
         var first = await Client().OpenOrUpdateAsync(Spec(), CancellationToken.None);
