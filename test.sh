@@ -28,8 +28,10 @@ set +e
 dotnet test ImagePromotion.slnx -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-# One plain closing line, summed over the test assemblies.
-awk '/(Passed|Failed)!/ { for (i = 1; i <= NF; i++) { gsub(",", "", $(i+1)); if ($i == "Failed:") f += $(i+1); if ($i == "Passed:") p += $(i+1); if ($i == "Skipped:") s += $(i+1) } }
+# One plain closing line, summed over the test assemblies ("Total tests: N" blocks of the console logger).
+awk '/^Total tests:/ { block = 1; next }
+     block && $1 == "Passed:" { p += $2 } block && $1 == "Failed:" { f += $2 } block && $1 == "Skipped:" { s += $2 }
+     /^ *Total time:/ { block = 0 }
      END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 rm -f "$log"
 exit "$status"

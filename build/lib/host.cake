@@ -128,6 +128,7 @@ void RunPipeline(string target)
             DryRun = PlanOnly,
             Commit = DetectCommit(),
             Identity = Ci.Name == "local" ? DetectIdentity() : Ci.Identity.ToString(),
+            RunUrl = Ci.RunUrl,
             ArtifactsDirectory = artifacts,
         }, Log);
         Log.Verbose($"configuration: {config.Source}");

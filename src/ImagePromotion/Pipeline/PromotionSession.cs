@@ -15,6 +15,8 @@ public sealed record SessionOptions
     public string? Commit { get; init; }
     /// <summary>Who triggered the run (CI actor or local git user), for records and commits.</summary>
     public string Identity { get; init; } = "unknown";
+    /// <summary>A link to the CI run, for pull requests and records.</summary>
+    public string? RunUrl { get; init; }
     public string ArtifactsDirectory { get; init; } = ".artifacts";
     public IReadOnlyDictionary<string, string?>? Environment { get; init; }
 }

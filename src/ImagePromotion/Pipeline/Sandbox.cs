@@ -69,6 +69,47 @@ public sealed class Sandbox(PromotionConfig config, IPipelineLog log)
         }
     }
 
+    /// <summary>
+    /// Creates the local GitOps repositories the configuration names inside the sandbox (a bare repository
+    /// seeded from <paramref name="seedDirectory"/>), so the default run ends with a real commit.
+    /// </summary>
+    public async Task EnsureGitOpsRepositoriesAsync(string seedDirectory, CancellationToken ct)
+    {
+        foreach (var env in config.Environments)
+        {
+            if (env.GitOps is not { } gitops || gitops.Repository.Contains("://", StringComparison.Ordinal)) continue;
+            var bare = config.ResolvePath(gitops.Repository);
+            if (Directory.Exists(bare)) continue;
+            if (!bare.StartsWith(WorkDirectory, StringComparison.Ordinal))
+                throw new PromotionException($"{config.Source}: GitOps repository {bare} of {env.Name} does not exist: create it, or point gitops.repository at an existing repository");
+            var seedWork = Path.Combine(WorkDirectory, "gitops-seed");
+            if (Directory.Exists(seedWork)) Directory.Delete(seedWork, recursive: true);
+            CopyDirectory(seedDirectory, seedWork);
+            await Git(WorkDirectory, "init", "--bare", "--initial-branch", gitops.BaseBranch, bare).ConfigureAwait(false);
+            await Git(seedWork, "init", "--initial-branch", gitops.BaseBranch).ConfigureAwait(false);
+            await Git(seedWork, "add", "-A").ConfigureAwait(false);
+            await Git(seedWork, "-c", "user.name=sandbox", "-c", "user.email=sandbox@localhost", "commit", "-q", "-m", "Sandbox GitOps repository").ConfigureAwait(false);
+            await Git(seedWork, "push", "-q", bare, gitops.BaseBranch).ConfigureAwait(false);
+            Directory.Delete(seedWork, recursive: true);
+            log.Information($"sandbox GitOps repository for {env.Name}: {bare}");
+        }
+    }
+
+    private static async Task Git(string directory, params string[] args)
+    {
+        var r = await ProcessRunner.RunAsync("git", args, directory).ConfigureAwait(false);
+        if (r.ExitCode != 0) throw new PromotionException($"git {args[0]} failed in {directory}: {ProcessRunner.LastLine(r.Error)}");
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
+            Directory.CreateDirectory(Path.Combine(to, Path.GetRelativePath(from, dir)));
+        Directory.CreateDirectory(to);
+        foreach (var file in Directory.GetFiles(from, "*", SearchOption.AllDirectories))
+            File.Copy(file, Path.Combine(to, Path.GetRelativePath(from, file)));
+    }
+
     /// <summary>Stops the sandbox registries this tool started (by their pid files).</summary>
     public void StopRegistries()
     {
