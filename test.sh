@@ -32,6 +32,7 @@ set -e
 awk '/^Total tests:/ { block = 1; next }
      block && $1 == "Passed:" { p += $2 } block && $1 == "Failed:" { f += $2 } block && $1 == "Skipped:" { s += $2 }
      /^ *Total time:/ { block = 0 }
-     END { printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+     /(Passed|Failed)! +- +Failed:/ { for (i = 1; i < NF; i++) { v = $(i+1); gsub(",", "", v); if ($i == "Failed:") f2 += v; if ($i == "Passed:") p2 += v; if ($i == "Skipped:") s2 += v } }
+     END { if (p + f + s == 0) { p = p2; f = f2; s = s2 } printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 rm -f "$log"
 exit "$status"

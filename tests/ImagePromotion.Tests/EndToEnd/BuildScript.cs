@@ -48,6 +48,10 @@ internal sealed partial class BuildScript : IDisposable
                 registry: prod
                 repository: team/sample-app
                 tag: production
+                gitops:
+                  repository: {WorkDirectory}/sandbox/gitops.git
+                  manifests: [apps/sample-app/production/deployment.yaml]
+                  container: sample-app
             sandbox:
               workDirectory: {WorkDirectory}/sandbox
               registries: [dev, prod]
@@ -86,6 +90,19 @@ internal sealed partial class BuildScript : IDisposable
         request.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
         using var response = await http.SendAsync(request);
         return response.StatusCode;
+    }
+
+    /// <summary>Runs git in the sandbox GitOps repository and returns its output.</summary>
+    public string Git(params string[] arguments)
+    {
+        var psi = new ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        psi.ArgumentList.Add("-C");
+        psi.ArgumentList.Add(Path.Combine(WorkDirectory, "sandbox", "gitops.git"));
+        foreach (var a in arguments) psi.ArgumentList.Add(a);
+        using var p = Process.Start(psi)!;
+        var output = p.StandardOutput.ReadToEnd();
+        p.WaitForExit();
+        return output;
     }
 
     public void Dispose()

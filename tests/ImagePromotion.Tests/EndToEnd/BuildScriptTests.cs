@@ -30,6 +30,20 @@ public sealed class BuildScriptTests
     }
 
     [Test, Order(2)]
+    public void Sandbox_ends_with_a_commit_on_a_promotion_branch_whose_diff_is_the_image_line()
+    {
+        var branches = _script.Git("branch", "--list", "promote/*", "--format=%(refname:short)").Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(branches, Has.Length.EqualTo(1), "one promotion branch");
+        Assert.That(branches[0], Does.Match("^promote/production/sample-app-[0-9a-f]{12}$"));
+        var diff = _script.Git("diff", "--unified=0", "main", branches[0]);
+        var changed = diff.Split('\n').Where(l => (l.StartsWith('+') || l.StartsWith('-')) && !l.StartsWith("+++") && !l.StartsWith("---")).ToArray();
+        Assert.That(changed, Has.Length.EqualTo(2), diff);
+        Assert.That(changed[0], Is.EqualTo("-          image: 127.0.0.1:5702/team/sample-app:production  # set by the promotion pipeline"));
+        Assert.That(changed[1], Does.Match(@"^\+          image: 127\.0\.0\.1:\d+/team/sample-app:production@sha256:[0-9a-f]{64}  # set by the promotion pipeline$"));
+        Assert.That(_script.Git("log", "-1", "--format=%s", branches[0]).Trim(), Does.StartWith("Promote sample-app to production (sha256:"));
+    }
+
+    [Test, Order(3)]
     public void A_rerun_writes_nothing_and_says_so()
     {
         var run = _script.Execute("--target=Sandbox");
@@ -38,19 +52,23 @@ public sealed class BuildScriptTests
         Assert.That(run.Output, Does.Contain("nothing to push"));
         Assert.That(Regex.Matches(run.Output, "already points at").Count, Is.GreaterThanOrEqualTo(2), "staging and production are already there");
         Assert.That(run.Output, Does.Contain("no new release tag"));
+        Assert.That(run.Output, Does.Contain("nothing pushed").Or.Contain("already holds"), "the GitOps branch already holds the digest");
+        Assert.That(_script.Git("branch", "--list", "promote/*").Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(1));
     }
 
-    [Test, Order(3)]
+    [Test, Order(4)]
     public async Task Dry_run_prints_the_plan_and_writes_nothing()
     {
         var run = _script.Execute("--target=PromoteProduction", "--dryrun", "--set", "environments.production.tag=dry-run-tag");
         Assert.That(run.ExitCode, Is.EqualTo(0), run.Output);
         Assert.That(run.Output, Does.Contain("tag dry-run-tag: (new) -> sha256:"));
+        Assert.That(run.Output, Does.Contain("dry run: would commit on promote/production/sample-app-"), "the GitOps diff is part of the plan");
+        Assert.That(run.Output, Does.Contain("+          image: 127.0.0.1:"));
         Assert.That(run.Output, Does.Contain("nothing written"));
         Assert.That(await _script.HeadAsync(_script.ProdPort, "team/sample-app", "dry-run-tag"), Is.EqualTo(HttpStatusCode.NotFound));
     }
 
-    [Test, Order(4)]
+    [Test, Order(5)]
     public void Unknown_argument_is_one_line_and_non_zero()
     {
         var run = _script.Execute("--target=PromoteStaging", "--frobnicate=yes");
@@ -60,7 +78,7 @@ public sealed class BuildScriptTests
         Assert.That(run.Output, Does.Not.Contain("   at "), "no stack trace at normal verbosity");
     }
 
-    [Test, Order(5)]
+    [Test, Order(6)]
     public async Task Missing_source_tag_is_one_line_and_writes_nothing()
     {
         var run = _script.Execute("--target=PromoteProduction", "--set", "environments.staging.tag=no-such-tag",
@@ -71,7 +89,7 @@ public sealed class BuildScriptTests
         Assert.That(await _script.HeadAsync(_script.ProdPort, "team/sample-app", "must-not-exist"), Is.EqualTo(HttpStatusCode.NotFound));
     }
 
-    [Test, Order(6)]
+    [Test, Order(7)]
     public void Unreachable_registry_is_one_line_and_non_zero()
     {
         var run = _script.Execute("--target=PromoteProduction", "--set", "registries.prod.host=127.0.0.1:9");
@@ -80,7 +98,7 @@ public sealed class BuildScriptTests
         Assert.That(run.ErrorLines[0], Does.Contain("cannot reach registry 127.0.0.1:9"));
     }
 
-    [Test, Order(7)]
+    [Test, Order(8)]
     public void Immutable_tag_is_not_moved()
     {
         // The dev tag is immutable: pointing git-<commit> at another digest must be refused.
@@ -92,7 +110,7 @@ public sealed class BuildScriptTests
         Assert.That(refused.Output, Does.Contain("already points at").Or.Contain("nothing written"));
     }
 
-    [Test, Order(8)]
+    [Test, Order(9)]
     public void Copy_result_file_reports_mounts_bytes_and_requests()
     {
         var resultFile = Path.Combine(_script.WorkDirectory, "copy.json");
