@@ -140,12 +140,20 @@ void RunPipeline(string target)
                 if (PhaseBodies.TryGetValue(task.Name, out var body)) body().GetAwaiter().GetResult();
         }
     });
-    TaskSetup(task => Ci?.BeginGroup(task.Task.Name));
+    TaskSetup(task =>
+    {
+        Ci?.BeginGroup(task.Task.Name);
+        if (Port is not null && Port.ReportsRun) Port.LogAsync($"{task.Task.Name} started").GetAwaiter().GetResult();
+    });
     TaskTeardown(task => Ci?.EndGroup());
     Teardown(context =>
     {
         if (Port is not null && Port.ReportsRun)
         {
+            // Port's catalogue follows the promotion: the production running service now runs the staging image.
+            var inputs = ImagePromotion.Port.PortActionInputs.FromEnvironment(ImagePromotion.Ci.BuildSystemDetector.CurrentEnvironment());
+            if (context.Successful && target == "PromoteProduction" && inputs.ProductionRuntime is { } runtime && inputs.SourceImage is { } image)
+                Port.SetRunningServiceImageAsync(runtime, image).GetAwaiter().GetResult();
             if (context.Successful) Port.SucceedAsync($"{target} completed", links: Ci?.RunUrl is { } url ? new[] { url } : null).GetAwaiter().GetResult();
             else Port.FailAsync(SecretRedactor.Shared.Redact(context.ThrownException?.Message ?? $"{target} failed")).GetAwaiter().GetResult();
         }
