@@ -16,8 +16,9 @@ internal sealed class RetryHandler(TransportOptions options) : DelegatingHandler
         {
             HttpResponseMessage response;
             // A stalled registry looks like a dropped connection: bound the wait for headers per attempt.
+            // Not for a streamed upload: its headers come only after the whole body, however long that takes.
             using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            attemptCts.CancelAfter(options.ResponseHeadersTimeout);
+            if (replayable) attemptCts.CancelAfter(options.ResponseHeadersTimeout);
             try
             {
                 response = await base.SendAsync(request, attemptCts.Token).ConfigureAwait(false);
