@@ -129,6 +129,7 @@ void RunPipeline(string target)
             Commit = DetectCommit(),
             Identity = Ci.Name == "local" ? DetectIdentity() : Ci.Identity.ToString(),
             RunUrl = Ci.RunUrl,
+            PlannedPhases = context.TasksToExecute.Select(t => t.Name).ToHashSet(StringComparer.OrdinalIgnoreCase),
             ArtifactsDirectory = artifacts,
         }, Log);
         Log.Verbose($"configuration: {config.Source}");
