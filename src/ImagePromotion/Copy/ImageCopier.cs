@@ -26,7 +26,9 @@ public sealed class ImageCopier(RegistryTransport transport, IPipelineLog log)
         var before = transport.Counter.Snapshot();
         var clock = Stopwatch.StartNew();
         var plan = await PlanAsync(source, sourceReference, destination, options, ct).ConfigureAwait(false);
-        foreach (var line in plan.Describe()) if (options.DryRun || !plan.UpToDate) log.Verbose(line);
+        // A dry run exists to show the plan; a real run keeps it for verbose output.
+        foreach (var line in plan.Describe())
+            if (options.DryRun) log.Information(line); else if (!plan.UpToDate) log.Verbose(line);
 
         var counts = new ConcurrentDictionary<BlobAction, int>();
         var pushed = 0;

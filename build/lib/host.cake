@@ -1,0 +1,183 @@
+// The host: arguments, the typed session built once in Setup, logging through the redactor,
+// and Cake's --dryrun honoured by running each phase in plan mode (Cake itself skips task actions).
+using System.Threading;
+using ImagePromotion;
+using ImagePromotion.Configuration;
+using ImagePromotion.Logging;
+using ImagePromotion.Pipeline;
+using ToolRunner = ImagePromotion.Pipeline.ProcessRunner;
+
+public sealed class CakeLog : IPipelineLog
+{
+    private readonly ICakeContext _context;
+    public CakeLog(ICakeContext context) { _context = context; }
+    // Messages are passed as a format argument: braces in a digest table or a plan must not be read as format items.
+    public void Information(string message) => _context.Log.Information("{0}", SecretRedactor.Shared.Redact(message));
+    public void Verbose(string message) => _context.Log.Verbose("{0}", SecretRedactor.Shared.Redact(message));
+    public void Warning(string message) => _context.Log.Warning("{0}", SecretRedactor.Shared.Redact(message));
+}
+
+// Arguments every target understands, plus those a phase declares; anything else is a typo worth stopping for.
+static readonly HashSet<string> KnownArguments = new(StringComparer.OrdinalIgnoreCase)
+{
+    "target", "config", "verbosity", "v", "dryrun", "noop", "whatif", "commit", "set", "artifacts",
+    "exclusive", "e", "description", "tree", "showdescription", "showtree", "debug", "d", "bootstrap",
+    "skip-bootstrap", "info", "version", "help", "h", "paths", "nuget_useinprocessclient", "settings_skipverification",
+    // Passed by the ready pipelines in .github/workflows and deploy/aws.
+    "environment", "image", "port-run-id", "auto-merge",
+};
+
+static readonly Dictionary<string, Func<Task>> PhaseBodies = new(StringComparer.OrdinalIgnoreCase);
+
+public static bool PlanOnly { get; } = Environment.GetCommandLineArgs()
+    .Any(a => a is "--dryrun" or "--noop" or "--whatif" || a.StartsWith("--dryrun=") && !a.EndsWith("=false"));
+
+public static PromotionSession Session;
+public static IPipelineLog Log;
+public static ImagePromotion.Ci.IBuildSystem Ci;
+public static ImagePromotion.Port.PortReporter Port;
+
+/// <summary>Registers a phase: a Cake task whose body also runs in plan mode under --dryrun.</summary>
+CakeTaskBuilder Phase(string name, string description, Func<Task> body, params string[] arguments)
+{
+    PhaseBodies[name] = body;
+    foreach (var a in arguments) KnownArguments.Add(a);
+    return Task(name).Description(description).Does(async () => await body());
+}
+
+/// <summary>The digest to promote: --digest=sha256:…, or the digest of --image=REF@sha256:… (the CI pipelines pass the pushed image).</summary>
+ImagePromotion.Registry.Digest? RequestedDigest()
+{
+    var digest = Argument<string>("digest", null);
+    if (digest is not null) return ImagePromotion.Registry.Digest.Parse(digest);
+    var image = Argument<string>("image", null);
+    if (image is null) return null;
+    var reference = ImagePromotion.Registry.ImageReference.Parse(image);
+    return reference.Digest ?? throw new PromotionException($"--image '{image}' has no digest: pass the image pinned as REF@sha256:…, so the exact artifact is promoted");
+}
+
+/// <summary>Publishes the promoted image for later CI steps (GitHub outputs, CodeBuild exported variables).</summary>
+void PublishImage(ImagePromotion.Copy.CopyResult result)
+{
+    if (result.DryRun || result.DestinationDigest is null) return;
+    var reference = ImagePromotion.Registry.ImageReference.Parse(result.Destination);
+    Ci.SetOutput(ImagePromotion.Ci.OutputNames.Image, $"{reference.Name}:{reference.Tag}@{result.DestinationDigest}");
+    Ci.SetOutput(ImagePromotion.Ci.OutputNames.Digest, result.DestinationDigest);
+}
+
+void CheckEnvironmentArgument(string expected)
+{
+    var given = Argument<string>("environment", null);
+    if (given is not null && given != expected)
+        throw new PromotionException($"--environment={given} does not match this target, which promotes into '{expected}': drop the argument or run the target for {given}");
+}
+
+string DefaultConfigPath() => MakeAbsolute(File("../examples/sandbox/promotion.yaml")).FullPath;
+
+PromotionConfig LoadConfig()
+{
+    var path = Argument<string>("config", null) ?? EnvironmentVariable("PROMOTION_CONFIG") ?? DefaultConfigPath();
+    var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
+    foreach (var item in Arguments<string>("set", Array.Empty<string>()))
+    {
+        var eq = item.IndexOf('=');
+        if (eq <= 0) throw new PromotionException($"--set '{item}' is not of the form key.path=value: write --set environments.production.tag=prod");
+        overrides[item[..eq]] = item[(eq + 1)..];
+    }
+    return ConfigLoader.Load(path, overrides, ImagePromotion.Registry.Auth.CredentialStore.ReadProcessEnvironment());
+}
+
+string DetectCommit()
+{
+    var given = Argument<string>("commit", null) ?? EnvironmentVariable("GITHUB_SHA") ?? EnvironmentVariable("CODEBUILD_RESOLVED_SOURCE_VERSION");
+    if (!string.IsNullOrEmpty(given)) return given;
+    var r = ToolRunner.RunAsync("git", new[] { "rev-parse", "HEAD" }, MakeAbsolute(Directory("..")).FullPath).GetAwaiter().GetResult();
+    return r.ExitCode == 0 ? r.Output.Trim() : null;
+}
+
+string DetectIdentity()
+{
+    var ci = EnvironmentVariable("GITHUB_ACTOR") ?? EnvironmentVariable("CODEBUILD_INITIATOR");
+    if (!string.IsNullOrEmpty(ci)) return ci;
+    var r = ToolRunner.RunAsync("git", new[] { "config", "user.email" }).GetAwaiter().GetResult();
+    return r.ExitCode == 0 && r.Output.Trim().Length > 0 ? r.Output.Trim() : (EnvironmentVariable("USER") ?? "unknown");
+}
+
+void RunPipeline(string target)
+{
+    foreach (var key in Context.Arguments.GetArguments().Keys)
+        if (!KnownArguments.Contains(key))
+            throw new PromotionException($"unknown argument '--{key}' for target {target}: see README.md for the arguments each target takes");
+
+    Setup(context =>
+    {
+        Log = new CakeLog(context);
+        var environment = ImagePromotion.Ci.BuildSystemDetector.CurrentEnvironment();
+        var artifacts = Argument("artifacts", MakeAbsolute(Directory("../.artifacts")).FullPath);
+        // The build system first: on GitHub Actions every secret registered from now on is masked.
+        Ci = ImagePromotion.Ci.BuildSystemDetector.Detect(environment, new ImagePromotion.Ci.BuildSystemOptions
+        {
+            WorkingDirectory = MakeAbsolute(Directory("..")).FullPath,
+            SummaryFile = System.IO.Path.Combine(artifacts, "summary.md"),
+            ExportedVariablesFile = System.IO.Path.Combine(artifacts, "exported-variables.env"),
+        });
+        Port = ImagePromotion.Port.PortReporter.Create(ImagePromotion.Port.PortOptions.FromEnvironment(environment), Argument<string>("port-run-id", null), Log);
+        var config = LoadConfig();
+        Session = PromotionSession.Create(config, new SessionOptions
+        {
+            DryRun = PlanOnly,
+            Commit = DetectCommit(),
+            Identity = Ci.Name == "local" ? DetectIdentity() : Ci.Identity.ToString(),
+            RunUrl = Ci.RunUrl,
+            PlannedPhases = context.TasksToExecute.Select(t => t.Name).ToHashSet(StringComparer.OrdinalIgnoreCase),
+            ArtifactsDirectory = artifacts,
+        }, Log);
+        Log.Verbose($"configuration: {config.Source}");
+        if (PlanOnly)
+        {
+            // Cake runs no task action in a dry run; the plan is each phase run in plan mode, in order.
+            Log.Information("dry run: planning every phase, writing nothing");
+            foreach (var task in context.TasksToExecute)
+                if (PhaseBodies.TryGetValue(task.Name, out var body)) body().GetAwaiter().GetResult();
+        }
+    });
+    TaskSetup(task =>
+    {
+        Ci?.BeginGroup(task.Task.Name);
+        if (Port is not null && Port.ReportsRun) Port.LogAsync($"{task.Task.Name} started").GetAwaiter().GetResult();
+    });
+    TaskTeardown(task => Ci?.EndGroup());
+    Teardown(context =>
+    {
+        if (Port is not null && Port.ReportsRun)
+        {
+            // Port's catalogue follows the promotion: the production running service now runs the staging image.
+            var inputs = ImagePromotion.Port.PortActionInputs.FromEnvironment(ImagePromotion.Ci.BuildSystemDetector.CurrentEnvironment());
+            if (context.Successful && target == "PromoteProduction" && inputs.ProductionRuntime is { } runtime && inputs.SourceImage is { } image)
+                Port.SetRunningServiceImageAsync(runtime, image).GetAwaiter().GetResult();
+            if (context.Successful) Port.SucceedAsync($"{target} completed", links: Ci?.RunUrl is { } url ? new[] { url } : null).GetAwaiter().GetResult();
+            else Port.FailAsync(SecretRedactor.Shared.Redact(context.ThrownException?.Message ?? $"{target} failed")).GetAwaiter().GetResult();
+        }
+        Port?.Dispose();
+        Session?.Dispose();
+        Ci?.Dispose();
+    });
+    RunTarget(target);
+}
+
+void PrintDigestTable()
+{
+    var rows = new Promotions(Session).DigestTableAsync(CancellationToken.None).GetAwaiter().GetResult();
+    var w1 = Math.Max(11, rows.Max(r => r.Environment.Length));
+    var w2 = Math.Max(9, rows.Max(r => r.Reference.Length));
+    Log.Information("");
+    Log.Information($"{"environment".PadRight(w1)}  {"reference".PadRight(w2)}  digest");
+    Log.Information($"{new string('-', w1)}  {new string('-', w2)}  {new string('-', 71)}");
+    foreach (var r in rows) Log.Information($"{r.Environment.PadRight(w1)}  {r.Reference.PadRight(w2)}  {r.Digest ?? "(absent)"}");
+    var digests = rows.Where(r => r.Digest is not null).Select(r => r.Digest).Distinct().Count();
+    var summary = new ImagePromotion.Ci.PromotionSummary($"{Session.Config.Service}: environments").WithRun(Ci.Identity, Ci.RunUrl);
+    foreach (var r in rows) summary.AddDigest(r.Environment, r.Reference, r.Digest ?? "(absent)");
+    Ci.AppendSummary(summary.ToMarkdown());
+    if (rows.All(r => r.Digest is not null))
+        Log.Information(digests == 1 ? "one digest in every environment" : $"{digests} different digests across environments");
+}

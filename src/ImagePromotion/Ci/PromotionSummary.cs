@@ -1,0 +1,114 @@
+using System.Text;
+
+namespace ImagePromotion.Ci;
+
+/// <summary>
+/// The markdown a promotion leaves on the run's summary page: which digest each environment now points
+/// at, which gates decided, and the GitOps pull request. Reviewers approving production read this.
+/// </summary>
+public sealed class PromotionSummary
+{
+    private readonly string _title;
+    private readonly List<(string Environment, string Reference, string Digest)> _digests = new();
+    private readonly List<(string Gate, string Result, string Reason)> _gates = new();
+    private readonly List<string> _notes = new();
+    private string? _pullRequestUrl;
+    private BuildIdentity? _identity;
+    private string? _runUrl;
+
+    public PromotionSummary(string title)
+    {
+        if (string.IsNullOrWhiteSpace(title)) throw new ArgumentException("a summary needs a title", nameof(title));
+        _title = title.Trim();
+    }
+
+    public PromotionSummary AddDigest(string environment, string reference, string digest)
+    {
+        _digests.Add((environment, reference, digest));
+        return this;
+    }
+
+    /// <summary>Result is free text; "passed", "failed", "skipped" and "warned" get a symbol for skimming.</summary>
+    public PromotionSummary AddGate(string gate, string result, string reason)
+    {
+        _gates.Add((gate, result, reason));
+        return this;
+    }
+
+    public PromotionSummary WithPullRequest(string? url)
+    {
+        _pullRequestUrl = string.IsNullOrWhiteSpace(url) ? null : url.Trim();
+        return this;
+    }
+
+    public PromotionSummary WithRun(BuildIdentity identity, string? runUrl)
+    {
+        _identity = identity;
+        _runUrl = runUrl;
+        return this;
+    }
+
+    public PromotionSummary AddNote(string text)
+    {
+        _notes.Add(text);
+        return this;
+    }
+
+    public string ToMarkdown()
+    {
+        var md = new StringBuilder();
+        md.Append("## ").Append(Inline(_title)).Append('\n').Append('\n');
+        if (_identity is not null)
+        {
+            md.Append("Run by ").Append(Inline(_identity.ToString()));
+            if (_runUrl is not null) md.Append(" · [run](").Append(Url(_runUrl)).Append(')');
+            md.Append("\n\n");
+        }
+        if (_digests.Count > 0)
+        {
+            md.Append("| environment | reference | digest |\n| --- | --- | --- |\n");
+            foreach (var (environment, reference, digest) in _digests)
+                md.Append("| ").Append(Cell(environment)).Append(" | ").Append(Code(reference)).Append(" | ").Append(Code(digest)).Append(" |\n");
+            md.Append('\n');
+        }
+        if (_gates.Count > 0)
+        {
+            md.Append("| gate | result | reason |\n| --- | --- | --- |\n");
+            foreach (var (gate, result, reason) in _gates)
+                md.Append("| ").Append(Cell(gate)).Append(" | ").Append(Symbol(result)).Append(Cell(result)).Append(" | ").Append(Cell(reason)).Append(" |\n");
+            md.Append('\n');
+        }
+        if (_pullRequestUrl is not null)
+            md.Append("Pull request: [").Append(Inline(_pullRequestUrl)).Append("](").Append(Url(_pullRequestUrl)).Append(")\n\n");
+        foreach (var note in _notes) md.Append(Inline(note)).Append("\n\n");
+        return md.ToString();
+    }
+
+    public override string ToString() => ToMarkdown();
+
+    private static string Symbol(string result) => result.Trim().ToLowerInvariant() switch
+    {
+        "passed" or "pass" or "ok" or "success" => "✅ ",
+        "failed" or "fail" or "failure" or "blocked" => "❌ ",
+        "skipped" or "skip" => "⏭️ ",
+        "warned" or "warning" => "⚠️ ",
+        _ => string.Empty,
+    };
+
+    // A pipe would end the cell and a line break the row; both come from user-controlled text (reasons).
+    private static string Cell(string? text) =>
+        Inline(text).Replace("|", "\\|");
+
+    private static string Inline(string? text) =>
+        (text ?? string.Empty).Replace("\r\n", " ").Replace('\n', ' ').Replace('\r', ' ').Trim();
+
+    private static string Code(string? text)
+    {
+        var value = Inline(text).Replace("|", "\\|");
+        if (value.Length == 0) return string.Empty;
+        // A backtick inside would close the span early; references and digests never have one.
+        return value.Contains('`') ? value : "`" + value + "`";
+    }
+
+    private static string Url(string url) => Inline(url).Replace(" ", "%20").Replace(")", "%29");
+}

@@ -1,0 +1,105 @@
+using YamlDotNet.RepresentationModel;
+
+namespace ImagePromotion.Configuration;
+
+/// <summary>
+/// Typed, strict reading of one YAML mapping: every key must be read by the loader or it is reported as
+/// unknown, and every error names the file, the line and the dotted key.
+/// </summary>
+internal sealed class YamlReader(string file, string path, YamlMappingNode node)
+{
+    private readonly HashSet<string> _read = new(StringComparer.Ordinal);
+
+    public int Line => (int)node.Start.Line;
+
+    public bool Has(string key) => Find(key) is not null;
+
+    public string? String(string key, string? fallback = null)
+    {
+        var n = Find(key);
+        if (n is null) return fallback;
+        if (n is not YamlScalarNode s) throw Error(n, key, "must be a text value");
+        return s.Value;
+    }
+
+    public string RequiredString(string key)
+    {
+        var v = String(key);
+        if (string.IsNullOrWhiteSpace(v)) throw Missing(key);
+        return v;
+    }
+
+    public bool Bool(string key, bool fallback)
+    {
+        var n = Find(key);
+        if (n is null) return fallback;
+        if (n is YamlScalarNode { Value: { } v })
+        {
+            if (v is "true" or "True" or "TRUE") return true;
+            if (v is "false" or "False" or "FALSE") return false;
+        }
+        throw Error(n, key, "must be true or false");
+    }
+
+    public IReadOnlyList<string> StringList(string key)
+    {
+        var n = Find(key);
+        if (n is null) return Array.Empty<string>();
+        if (n is YamlScalarNode single && !string.IsNullOrEmpty(single.Value)) return new[] { single.Value };
+        if (n is not YamlSequenceNode seq) throw Error(n, key, "must be a list of text values");
+        return seq.Children.Select(c => c is YamlScalarNode { Value: { } v } ? v : throw Error(c, key, "must be a list of text values")).ToArray();
+    }
+
+    public YamlReader? Mapping(string key)
+    {
+        var n = Find(key);
+        if (n is null) return null;
+        if (n is not YamlMappingNode m) throw Error(n, key, "must be a mapping of keys to values");
+        return new YamlReader(file, Join(key), m);
+    }
+
+    public YamlReader RequiredMapping(string key) => Mapping(key) ?? throw Missing(key);
+
+    /// <summary>The entries of a mapping whose keys are names chosen by the user (registries, environments).</summary>
+    public IEnumerable<(string Name, YamlReader Reader)> NamedMappings(string key)
+    {
+        var n = Find(key);
+        if (n is null) yield break;
+        if (n is not YamlMappingNode m) throw Error(n, key, "must be a mapping of names to settings");
+        foreach (var (k, v) in m.Children)
+        {
+            var name = ((YamlScalarNode)k).Value ?? "";
+            if (v is not YamlMappingNode child) throw Error(v, $"{key}.{name}", "must be a mapping of keys to values");
+            yield return (name, new YamlReader(file, $"{Join(key)}.{name}", child));
+        }
+    }
+
+    /// <summary>Fails on the first key nobody asked for: a typo must not silently fall back to a default.</summary>
+    public void RejectUnknown(params string[] known)
+    {
+        foreach (var (k, _) in node.Children)
+        {
+            var name = ((YamlScalarNode)k).Value ?? "";
+            if (_read.Contains(name) || known.Contains(name)) continue;
+            var expected = string.Join(", ", _read.Concat(known).Distinct().Order());
+            throw new PromotionException($"{file}:{k.Start.Line}: unknown key '{Join(name)}': expected one of {expected}");
+        }
+    }
+
+    public PromotionException Missing(string key) =>
+        new($"{file}:{node.Start.Line}: missing value for '{Join(key)}': add it to the file or pass --set {Join(key)}=VALUE");
+
+    public PromotionException Error(YamlNode at, string key, string what) =>
+        new($"{file}:{at.Start.Line}: '{Join(key)}' {what}");
+
+    private YamlNode? Find(string key)
+    {
+        _read.Add(key);
+        foreach (var (k, v) in node.Children)
+            if (k is YamlScalarNode { Value: { } name } && name == key)
+                return v is YamlScalarNode { Value: null or "" } && v.Tag.IsEmpty ? null : v;
+        return null;
+    }
+
+    private string Join(string key) => path.Length == 0 ? key : path + "." + key;
+}

@@ -1,0 +1,79 @@
+namespace ImagePromotion.Gates;
+
+/// <summary>Review states as GitHub's pull request review API reports them.</summary>
+public enum ReviewState { Approved, ChangesRequested, Commented, Dismissed }
+
+/// <summary>One pull request review: who, what verdict, on which commit, when.</summary>
+public sealed record Review(string Login, ReviewState State, string CommitId, DateTimeOffset SubmittedAt);
+
+/// <summary>
+/// The facts the approvals gate judges: the reviews of the promotion pull request, its head commit and the
+/// people involved (requester opened the promotion, builder triggered the image build, deployer will deploy).
+/// </summary>
+public sealed record ApprovalRequest(
+    IReadOnlyList<Review> Reviews,
+    string HeadCommit,
+    string Requester,
+    string? Builder = null,
+    string? Deployer = null);
+
+/// <summary>
+/// Counts distinct approvers whose latest review approves the head commit, applying the policy's designated
+/// approver set and separation-of-duties rules. Logins compare case-insensitively, as GitHub's do.
+/// </summary>
+public static class ApprovalGate
+{
+    public const string GateName = "approvals";
+
+    public static GateResult Evaluate(PromotionPolicy policy, ApprovalRequest request)
+    {
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(request);
+        var cmp = StringComparer.OrdinalIgnoreCase;
+        var designated = new HashSet<string>(policy.Approvers, cmp);
+        var counted = new List<string>();
+        var excluded = new List<string>();
+
+        // COMMENTED reviews carry no verdict: GitHub keeps an earlier approval standing after a comment,
+        // so only verdict-bearing reviews decide a reviewer's latest state.
+        var latestByLogin = request.Reviews
+            .Where(r => r.State != ReviewState.Commented && !string.IsNullOrWhiteSpace(r.Login))
+            .GroupBy(r => r.Login, cmp)
+            .Select(g => g.OrderBy(r => r.SubmittedAt).Last())
+            .OrderBy(r => r.SubmittedAt);
+
+        foreach (var review in latestByLogin)
+        {
+            var who = review.Login;
+            string? why = review.State switch
+            {
+                ReviewState.ChangesRequested => "requested changes",
+                ReviewState.Dismissed => "approval dismissed",
+                _ when !string.Equals(review.CommitId, request.HeadCommit, StringComparison.OrdinalIgnoreCase)
+                    => $"approved older commit {Short(review.CommitId)}",
+                _ when designated.Count > 0 && !designated.Contains(who) => "not a designated approver",
+                _ when !policy.AllowRequestFromApprove && cmp.Equals(who, request.Requester) => "requester may not approve",
+                _ when !policy.AllowImageBuilderFromApprove && request.Builder is not null && cmp.Equals(who, request.Builder)
+                    => "image builder may not approve",
+                _ => null,
+            };
+            if (why is null) counted.Add(who);
+            else excluded.Add($"{who} ({why})");
+        }
+
+        var summary = $"{counted.Count} of {policy.RequiredApprovals} required approval(s) on {Short(request.HeadCommit)}"
+            + $"; counted: {List(counted)}; excluded: {List(excluded)}";
+
+        if (!policy.AllowApproverFromDeploy && request.Deployer is not null && counted.Contains(request.Deployer, cmp))
+            return GateResult.Fail(GateName,
+                $"{request.Deployer} approved this promotion and may not also deploy it (policy '{policy.Name}' forbids approver deploying); {summary}");
+
+        return counted.Count >= policy.RequiredApprovals
+            ? GateResult.Pass(GateName, summary)
+            : GateResult.Fail(GateName, $"policy '{policy.Name}' needs {policy.RequiredApprovals - counted.Count} more approval(s); {summary}");
+    }
+
+    private static string List(List<string> items) => items.Count == 0 ? "none" : string.Join(", ", items);
+
+    private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
+}

@@ -1,0 +1,95 @@
+namespace ImagePromotion.GitOps.Manifests;
+
+/// <summary>
+/// Edits manifest text in place: parses it with YamlDotNet's event parser, plans the new scalar values,
+/// splices them into the original characters and re-reads the result to prove each value landed where
+/// intended. Everything outside the changed scalars (comments, quoting, flow style, anchors, line
+/// endings, a byte order mark, other documents) is left exactly as it was.
+/// </summary>
+public static class ManifestEditor
+{
+    private const char ByteOrderMark = '\uFEFF';
+
+    public static ManifestEdit Edit(string text, string file, ManifestTarget target, string newImage, ManifestLimits? limits = null)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        ArgumentNullException.ThrowIfNull(target);
+        limits ??= ManifestLimits.Default;
+        var image = ParseImage(newImage, file);
+        var bom = text.Length > 0 && text[0] == ByteOrderMark;
+        var body = bom ? text[1..] : text;
+        if (body.Length > limits.MaxFileBytes)
+            throw new PromotionException($"{file}: {body.Length} characters is over the {limits.MaxFileBytes}-byte limit for a manifest; refusing it (raise ManifestLimits.MaxFileBytes if it is genuine)");
+
+        var documents = SourceTreeReader.Read(body, file, limits);
+        var context = new EditContext(body, file, documents, image);
+        var (changes, insertions) = Plan(context, target);
+        var edits = changes.Where(c => c.Edit is not null).Select(c => c.Edit!).Concat(insertions).ToList();
+        if (edits.Count == 0) return new ManifestEdit(text, changes.Select(c => c.ToPublic()).ToList());
+
+        var edited = TextEdit.Apply(body, edits);
+        Verify(edited, file, documents.Count, changes, limits);
+        return new ManifestEdit(bom ? ByteOrderMark + edited : edited, changes.Select(c => c.ToPublic()).ToList());
+    }
+
+    internal static ImageText ParseImage(string newImage, string file)
+    {
+        try { return ImageText.Parse(newImage); }
+        catch (PromotionException ex) { throw new PromotionException($"{file}: cannot write {ex.Message}", ex); }
+    }
+
+    private static (List<PlannedChange>, List<TextEdit>) Plan(EditContext context, ManifestTarget target) => target switch
+    {
+        ContainerImageTarget c => (WorkloadImages.Plan(context, c), []),
+        KustomizeImageTarget k => KustomizeImages.Plan(context, k),
+        HelmValuesTarget h => (HelmValues.Plan(context, h), []),
+        YamlPathTarget p => ([PlanPath(context, p)], []),
+        _ => throw new ArgumentException($"unknown manifest target {target.GetType().Name}", nameof(target)),
+    };
+
+    private static PlannedChange PlanPath(EditContext context, YamlPathTarget target)
+    {
+        var path = YamlPath.Parse(target.Path);
+        var candidates = target.Document is { } only
+            ? context.Documents.Where(d => d.Index == only).ToList()
+            : context.Documents.ToList();
+        if (target.Document is { } n && candidates.Count == 0)
+            throw new PromotionException($"{context.File}: there is no document {n} (the file has {context.Documents.Count}, counted from 0); fix YamlPathTarget.Document");
+        var found = new List<(SourceDocument Document, SourceNode Node)>();
+        string? problem = null;
+        var best = 0;
+        foreach (var document in candidates)
+        {
+            var node = path.Resolve(document.Root, out var resolved, out var why);
+            if (node is not null) found.Add((document, node));
+            else if (resolved >= best) { best = resolved; problem = why ?? problem; }
+        }
+        if (found.Count == 0)
+        {
+            var prefix = best == 0 ? "none of it" : new YamlPath(path.Segments.Take(best).ToArray()).ToString();
+            throw new PromotionException($"{context.File}: path {path} does not exist (found {prefix}{(problem is null ? "" : "; " + problem)}); fix the path");
+        }
+        if (found.Count > 1)
+            throw new PromotionException($"{context.File}: path {path} exists in {found.Count} documents ({string.Join(", ", found.Select(f => f.Document.Index))}); ambiguous: set YamlPathTarget.Document");
+        var (doc, target1) = found[0];
+        return context.SetScalar(doc.Index, path, context.DocumentPrefix(doc.Index) + path, target1, context.Image.Text);
+    }
+
+    /// <summary>Re-reads the edited text: same documents, and every planned path now holds its new value.</summary>
+    private static void Verify(string edited, string file, int documentCount, List<PlannedChange> changes, ManifestLimits limits)
+    {
+        IReadOnlyList<SourceDocument> documents;
+        try { documents = SourceTreeReader.Read(edited, file, limits); }
+        catch (PromotionException ex) { throw Broken(file, ex.Message); }
+        if (documents.Count != documentCount) throw Broken(file, $"{documentCount} documents became {documents.Count}");
+        foreach (var change in changes)
+        {
+            var node = change.Path.Resolve(documents[change.Document].Root, out _, out _);
+            if (node?.Deref() is not SourceScalar s || s.Value != change.NewValue)
+                throw Broken(file, $"{change.Location} does not read back as '{change.NewValue}'");
+        }
+    }
+
+    private static PromotionException Broken(string file, string why) =>
+        new($"{file}: the edited manifest did not read back as intended ({why}); the file was left unchanged, please report it with the file");
+}

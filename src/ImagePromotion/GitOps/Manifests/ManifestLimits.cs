@@ -1,0 +1,14 @@
+namespace ImagePromotion.GitOps.Manifests;
+
+/// <summary>
+/// Guards against hostile manifests. Aliases are never expanded; instead the number of nodes an expansion
+/// would produce is counted, which is what makes a "billion laughs" file dangerous to the tools downstream.
+/// </summary>
+public sealed record ManifestLimits(
+    long MaxFileBytes = 5 * 1024 * 1024,
+    int MaxDepth = 100,
+    int MaxAliases = 10_000,
+    long MaxAliasExpansion = 1_000_000)
+{
+    public static ManifestLimits Default { get; } = new();
+}

@@ -1,0 +1,107 @@
+using ImagePromotion.Logging;
+
+namespace ImagePromotion.GitOps.Manifests;
+
+/// <summary>
+/// The outcome for one manifest file: the old and new values, whether the file was rewritten, and a
+/// unified diff of the change (empty when unchanged).
+/// </summary>
+public sealed record ManifestUpdateResult(string File, bool Changed, IReadOnlyList<ImageChange> Changes, string Diff)
+{
+    /// <summary>"changed", or "unchanged" when the file already held the wanted value(s).</summary>
+    public string Status => Changed ? "changed" : "unchanged";
+    public IReadOnlyList<string?> OldValues => Changes.Select(c => c.OldValue).ToList();
+    public IReadOnlyList<string> NewValues => Changes.Select(c => c.NewValue).ToList();
+}
+
+/// <summary>
+/// Updates image references in manifests inside a repository checkout. Paths are relative to the root and
+/// may not leave it; a file is rewritten (atomically) only when its content changes.
+/// </summary>
+public sealed class ManifestUpdater
+{
+    private static readonly string[] ManifestExtensions = [".yaml", ".yml"];
+    private static readonly string[] KustomizationNames = ["kustomization.yaml", "kustomization.yml", "Kustomization"];
+    private readonly string _root;
+    private readonly ManifestLimits _limits;
+    private readonly IPipelineLog? _log;
+
+    public ManifestUpdater(string repositoryRoot, ManifestLimits? limits = null, IPipelineLog? log = null)
+    {
+        _root = RepositoryPath.RealRoot(repositoryRoot);
+        _limits = limits ?? ManifestLimits.Default;
+        _log = log;
+    }
+
+    /// <summary>Writes <paramref name="newImage"/> into one manifest at <paramref name="manifestPath"/> (relative to the root).</summary>
+    public async Task<ManifestUpdateResult> UpdateFileAsync(string manifestPath, ManifestTarget target, string newImage, CancellationToken cancellationToken = default)
+    {
+        var shown = Shown(manifestPath);
+        var real = RepositoryPath.Resolve(_root, manifestPath);
+        if (target is KustomizeImageTarget && Directory.Exists(real))
+        {
+            // `kustomize edit set image` works on a folder; so does this.
+            var name = KustomizationNames.FirstOrDefault(n => File.Exists(Path.Combine(real, n)))
+                ?? throw new PromotionException($"folder {shown} has no kustomization.yaml (or .yml, Kustomization); point at the kustomization file");
+            shown = Shown(Path.Combine(manifestPath, name));
+            real = RepositoryPath.Resolve(_root, Path.Combine(manifestPath, name));
+        }
+        var text = await ManifestFile.ReadAsync(real, shown, _limits, cancellationToken).ConfigureAwait(false);
+        var edit = ManifestEditor.Edit(text, shown, target, newImage, _limits);
+        return await CommitAsync(shown, real, text, edit, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Writes <paramref name="newImage"/> into every matching workload container in the *.yaml/*.yml files
+    /// under <paramref name="directory"/> (relative to the root; "." for all). Files that do not mention the
+    /// image are skipped without parsing; all edits are planned before any file is written, so an error
+    /// leaves every file as it was. Symbolic links are not followed.
+    /// </summary>
+    public async Task<IReadOnlyList<ManifestUpdateResult>> UpdateTreeAsync(string directory, ContainerImageTarget target, string newImage, CancellationToken cancellationToken = default)
+    {
+        var realDirectory = directory is "." or "" ? _root : RepositoryPath.Resolve(_root, directory);
+        if (!Directory.Exists(realDirectory)) throw new PromotionException($"folder {Shown(directory)} does not exist under the repository root; check the path");
+        var image = ManifestEditor.ParseImage(newImage, Shown(directory));
+        var needle = System.Text.Encoding.UTF8.GetBytes(WorkloadImages.Needle(target, image));
+        var options = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
+        var planned = new List<(string Shown, string Real, string Text, ManifestEdit Edit)>();
+        foreach (var file in Directory.EnumerateFiles(realDirectory, "*", options).Order(StringComparer.Ordinal))
+        {
+            cancellationToken.ThrowIfCancellationRequested();
+            if (!ManifestExtensions.Contains(Path.GetExtension(file), StringComparer.OrdinalIgnoreCase)) continue;
+            var relative = Path.GetRelativePath(_root, file);
+            if (relative.Split(Path.DirectorySeparatorChar).Contains(".git")) continue;
+            var shown = Shown(relative);
+            // Most files never mention the image: rule them out on the raw bytes, before decoding or parsing.
+            var bytes = ManifestFile.ReadBytes(file, shown, _limits);
+            if (bytes.AsSpan().IndexOf(needle) < 0 || bytes.AsSpan().IndexOf("image"u8) < 0) continue;
+            var text = ManifestFile.Decode(bytes, shown);
+            ManifestEdit edit;
+            try { edit = ManifestEditor.Edit(text, shown, target, newImage, _limits); }
+            catch (NoMatchingContainerException) { continue; }
+            planned.Add((shown, file, text, edit));
+        }
+        if (planned.Count == 0)
+            throw new PromotionException($"no manifest under {Shown(directory)} has a container for {image.Reference.Name}; check the folder or the image name");
+        var results = new List<ManifestUpdateResult>();
+        foreach (var (shown, real, text, edit) in planned)
+            results.Add(await CommitAsync(shown, real, text, edit, cancellationToken).ConfigureAwait(false));
+        return results;
+    }
+
+    private async Task<ManifestUpdateResult> CommitAsync(string shown, string real, string text, ManifestEdit edit, CancellationToken cancellationToken)
+    {
+        if (!edit.Changed || edit.Text == text)
+        {
+            _log?.Verbose($"{shown}: unchanged, already {string.Join(", ", edit.Changes.Select(c => c.NewValue).Distinct())}");
+            return new ManifestUpdateResult(shown, false, edit.Changes, "");
+        }
+        await ManifestFile.WriteAtomicallyAsync(real, shown, text, edit.Text, cancellationToken).ConfigureAwait(false);
+        foreach (var change in edit.Changes.Where(c => c.Changed))
+            _log?.Information($"{shown}:{change.Line}: {change.Location}: {change.OldValue ?? "(added)"} -> {change.NewValue}");
+        var diff = UnifiedDiff.Create(text.TrimStart('\uFEFF'), edit.Text.TrimStart('\uFEFF'), "a/" + shown, "b/" + shown);
+        return new ManifestUpdateResult(shown, true, edit.Changes, diff);
+    }
+
+    private static string Shown(string relative) => relative.Replace('\\', '/');
+}

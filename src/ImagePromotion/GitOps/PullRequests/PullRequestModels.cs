@@ -1,0 +1,48 @@
+namespace ImagePromotion.GitOps.PullRequests;
+
+/// <summary>The GitHub (or GitHub Enterprise Server) repository that holds the GitOps manifests.</summary>
+/// <param name="BaseUrl">Null for github.com; for GHES the server root (https://ghe.example.com), the API then being at /api/v3/.</param>
+public sealed record GitHubRepositoryOptions(string Owner, string Repository, string Token, string? BaseUrl = null)
+{
+    public string FullName => Owner + "/" + Repository;
+}
+
+public enum MergeMethod { Merge, Squash, Rebase }
+
+/// <summary>A promotion pull request: branch to merge, text, and who should look at it.</summary>
+/// <param name="HeadOwner">Owner of the head branch when it lives in a fork; null for the same repository.</param>
+/// <param name="AutoMerge">Merge right after opening with this method; null leaves the PR for review.</param>
+/// <param name="ExpectedHeadSha">The commit we pushed; auto-merge refuses (409) if the branch moved since.</param>
+public sealed record PullRequestSpec(string HeadBranch, string BaseBranch, string Title, string Body)
+{
+    public IReadOnlyList<string> Labels { get; init; } = [];
+    public IReadOnlyList<string> Reviewers { get; init; } = [];
+    public IReadOnlyList<string> TeamReviewers { get; init; } = [];
+    public IReadOnlyList<string> Assignees { get; init; } = [];
+    public bool Draft { get; init; }
+    public string? HeadOwner { get; init; }
+    public MergeMethod? AutoMerge { get; init; }
+    public string? ExpectedHeadSha { get; init; }
+}
+
+/// <param name="Created">False when a re-run found the open pull request for the same head branch and updated it.</param>
+/// <param name="Merge">The auto-merge outcome; null when no auto-merge was asked for.</param>
+/// <param name="Warnings">Things that did not stop the promotion (e.g. a reviewer GitHub would not request).</param>
+public sealed record PullRequestResult(int Number, string HtmlUrl, string HeadSha, bool Created, PullRequestMergeResult? Merge, IReadOnlyList<string> Warnings);
+
+/// <param name="Reason">One line: GitHub's own words when it refused (checks pending, review required, conflict, head moved).</param>
+public sealed record PullRequestMergeResult(int Number, bool Merged, string? Sha, string Reason)
+{
+    /// <summary>For callers that treat a refused merge as a failed promotion.</summary>
+    public PullRequestMergeResult ThrowIfNotMerged()
+    {
+        if (!Merged) throw new PromotionException($"Pull request #{Number} was not merged: {Reason}");
+        return this;
+    }
+}
+
+/// <summary>One review as the approvals gate needs it. State is GitHub's: APPROVED, CHANGES_REQUESTED, COMMENTED, DISMISSED, PENDING.</summary>
+public sealed record PullRequestReview(string Login, string State, string? CommitId, DateTimeOffset? SubmittedAt)
+{
+    public bool IsApproval => State == "APPROVED";
+}

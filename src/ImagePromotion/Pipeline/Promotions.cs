@@ -1,0 +1,167 @@
+using ImagePromotion.Configuration;
+using ImagePromotion.Copy;
+using ImagePromotion.Registry;
+
+namespace ImagePromotion.Pipeline;
+
+/// <summary>One row of the digest table the sandbox run ends with.</summary>
+public sealed record EnvironmentImage(string Environment, string Reference, string? Digest);
+
+/// <summary>
+/// The promotion phases. Each is idempotent and reads the state it starts from in the registries, so a
+/// later CI job on another machine can run the next phase without redoing the earlier ones.
+/// </summary>
+public sealed class Promotions(PromotionSession session)
+{
+    private PromotionConfig Config => session.Config;
+    private EnvironmentSettings Dev => Config.Environments[0];
+
+    /// <summary>Builds the commit's image into the OCI layout, unless the dev registry already holds it.</summary>
+    public async Task<string> BuildOnceAsync(CancellationToken ct)
+    {
+        var target = session.Reference(Dev);
+        var existing = await session.Client(Dev).HeadManifestAsync(target.Repository, target.Tag!, ct).ConfigureAwait(false);
+        if (existing is not null)
+        {
+            session.Log.Information($"{target} already exists ({existing.Digest}): not building again");
+            return existing.Digest.ToString();
+        }
+        var builder = new ImageBuilder(Config, session.ArtifactsDirectory, session.Log);
+        var tool = await builder.ChooseBuilderAsync(ct).ConfigureAwait(false);
+        if (session.DryRun)
+        {
+            session.Log.Information($"dry run: would build {Config.Build.Context} with {tool} into {builder.LayoutDirectory}:{session.CommitTag}");
+            return "(not built)";
+        }
+        session.Log.Information($"building {Config.Service} at commit {session.CommitTag} with {tool}");
+        await builder.BuildAsync(tool, session.CommitTag, ct).ConfigureAwait(false);
+        var manifest = await new LayoutSource(builder.LayoutDirectory).GetManifestAsync(session.CommitTag, null, ct).ConfigureAwait(false);
+        session.Log.Information($"built {Config.Service}:{session.CommitTag} = {manifest.Digest}");
+        return manifest.Digest.ToString();
+    }
+
+    /// <summary>Pushes the built layout to the dev environment under the commit tag.</summary>
+    public async Task<CopyResult> PushDevAsync(CancellationToken ct)
+    {
+        var target = session.Reference(Dev);
+        var layout = Path.Combine(session.ArtifactsDirectory, "oci");
+        var existing = await session.Client(Dev).HeadManifestAsync(target.Repository, target.Tag!, ct).ConfigureAwait(false);
+        var built = new LayoutSource(layout).HasTag(session.CommitTag);
+        if (existing is null && !built && session.PlansEarlier("BuildOnce"))
+        {
+            session.Log.Information($"dry run: would push the image BuildOnce builds to {target}");
+            session.PlanChange(Dev.Name);
+            return Result(target.ToString(), target, null);
+        }
+        if (existing is null && !built)
+            throw new PromotionException($"{target} does not exist and {layout} holds no build of commit {session.CommitTag}: run --target=BuildOnce first");
+        if (existing is not null)
+        {
+            session.Log.Information($"{target} already points at {existing.Digest}: nothing to push");
+            return Result(target.ToString(), target, existing.Digest);
+        }
+        var result = await session.Copier.CopyAsync(new LayoutSource(layout), session.CommitTag, target,
+            Options(Dev), ct).ConfigureAwait(false);
+        if (!result.UpToDate) session.PlanChange(Dev.Name);
+        Report(result);
+        return result;
+    }
+
+    /// <summary>Promotes whatever <paramref name="from"/> holds (or a given digest) into <paramref name="to"/>.</summary>
+    public async Task<CopyResult> PromoteAsync(string from, string to, Digest? digest, CancellationToken ct)
+    {
+        var source = session.Reference(Config.Environment(from));
+        var targetEnv = Config.Environment(to);
+        var target = session.Reference(targetEnv);
+        if (digest is { } d) source = source.WithDigest(d);
+        session.Log.Information($"promote {from} -> {to}: {source} -> {target}");
+        var producer = from == Config.Environments[0].Name ? "PushDev" : "Promote" + char.ToUpperInvariant(from[0]) + from[1..];
+        if (digest is null && (session.ChangesEarlier(from) || session.PlansEarlier(producer)
+            && await session.Client(Config.Environment(from)).HeadManifestAsync(source.Repository, source.Identifier, ct).ConfigureAwait(false) is null))
+        {
+            session.Log.Information($"dry run: {producer} would first point {source} at a new digest; this phase would then point {target} at it");
+            session.PlanChange(to);
+            return Result(source.ToString(), target, null);
+        }
+        var result = await session.Copier.CopyAsync(source, target, Options(targetEnv), ct).ConfigureAwait(false);
+        if (!result.UpToDate) session.PlanChange(to);
+        Report(result);
+        return result;
+    }
+
+    /// <summary>
+    /// Tags the release environment's digest <c>release-YYYYMMDD-HHMMSS</c> (UTC). A re-run for a digest
+    /// whose newest release tag already points at it creates nothing; a release tag is never moved.
+    /// </summary>
+    public async Task<CopyResult> ReleaseTagAsync(DateTimeOffset now, CancellationToken ct)
+    {
+        var env = Config.Environment(Config.Release.Environment);
+        var production = session.Reference(env);
+        var client = session.Client(env);
+        var current = await client.HeadManifestAsync(production.Repository, production.Tag!, ct).ConfigureAwait(false);
+        if (session.ChangesEarlier(env.Name) || current is null && session.PlansEarlier("PromoteProduction"))
+        {
+            session.Log.Information($"dry run: PromoteProduction would first point {production} at a new digest; this phase would then tag it {Config.Release.TagPrefix}YYYYMMDD-HHMMSS");
+            return Result(production.ToString(), production, null);
+        }
+        current = current
+            ?? throw new PromotionException($"{production} does not exist: run --target=PromoteProduction first");
+
+        var tags = await client.ListTagsAsync(production.Repository, ct).ConfigureAwait(false);
+        var newest = tags.Where(t => t.StartsWith(Config.Release.TagPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal).LastOrDefault();
+        if (newest is not null)
+        {
+            var head = await client.HeadManifestAsync(production.Repository, newest, ct).ConfigureAwait(false);
+            if (head?.Digest == current.Digest)
+            {
+                session.Log.Information($"{production.Name}:{newest} already marks {current.Digest}: no new release tag");
+                return Result(production.ToString(), production.WithTag(newest), current.Digest);
+            }
+        }
+        var releaseTag = $"{Config.Release.TagPrefix}{now.UtcDateTime:yyyyMMdd-HHmmss}";
+        var result = await session.Copier.CopyAsync(production.WithDigest(current.Digest), production.WithTag(releaseTag),
+            new CopyOptions { DryRun = session.DryRun, AllowTagMove = false }, ct).ConfigureAwait(false);
+        Report(result);
+        return result;
+    }
+
+    /// <summary>Each environment's reference and the digest it points at now.</summary>
+    public async Task<IReadOnlyList<EnvironmentImage>> DigestTableAsync(CancellationToken ct)
+    {
+        var rows = new List<EnvironmentImage>();
+        foreach (var env in Config.Environments)
+        {
+            var reference = session.Reference(env);
+            var head = await session.Client(env).HeadManifestAsync(reference.Repository, reference.Tag!, ct).ConfigureAwait(false);
+            rows.Add(new EnvironmentImage(env.Name, reference.ToString(), head?.Digest.ToString()));
+            if (env.Name == Config.Release.Environment && head is not null)
+            {
+                var client = session.Client(env);
+                var newest = (await client.ListTagsAsync(reference.Repository, ct).ConfigureAwait(false))
+                    .Where(t => t.StartsWith(Config.Release.TagPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal).LastOrDefault();
+                if (newest is not null)
+                {
+                    var release = await client.HeadManifestAsync(reference.Repository, newest, ct).ConfigureAwait(false);
+                    rows.Add(new EnvironmentImage("release", reference.WithTag(newest).ToString(), release?.Digest.ToString()));
+                }
+            }
+        }
+        return rows;
+    }
+
+    private CopyOptions Options(EnvironmentSettings target) => new() { DryRun = session.DryRun, AllowTagMove = target.TagMayMove };
+
+    private void Report(CopyResult r)
+    {
+        if (r.UpToDate) { session.Log.Information($"{r.Destination} already points at {r.SourceDigest}: nothing written"); return; }
+        if (r.DryRun) { session.Log.Information($"dry run: {r.Destination} would point at {r.SourceDigest} (now {r.PreviousDigest ?? "absent"}); nothing written"); return; }
+        session.Log.Information($"{r.Destination} -> {r.DestinationDigest} (replaced {r.PreviousDigest ?? "nothing"}); blobs copied {r.BlobsCopied}, mounted {r.BlobsMounted}, skipped {r.BlobsSkipped}; {r.BytesUploaded} bytes uploaded; requests {string.Join(", ", r.Requests.Select(kv => $"{kv.Key}={kv.Value}"))}");
+    }
+
+    /// <summary>A result for a phase that wrote nothing: already done, or (no digest) planned on an earlier phase's output.</summary>
+    private CopyResult Result(string source, ImageReference target, Digest? digest) => new()
+    {
+        Source = source, Destination = target.ToString(), SourceDigest = digest?.ToString() ?? "(planned)",
+        DestinationDigest = digest?.ToString(), MediaType = "", UpToDate = digest is not null, DryRun = digest is null || session.DryRun,
+    };
+}

@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# The test command: installs what the tests need (Debian/Ubuntu packages when run as root, the pinned
+# Cake.Tool), then runs the NUnit suite: unit tests and tests against real registries, git and HTTP
+# servers on loopback. Extra arguments go to `dotnet test` (e.g. --filter FullyQualifiedName~Copy).
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+cd "$root"
+export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
+
+need=()
+for tool in docker-registry:docker-registry buildah:buildah skopeo:skopeo htpasswd:apache2-utils openssl:openssl git:git; do
+  command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
+done
+if [ ${#need[@]} -gt 0 ]; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    echo "test.sh: installing ${need[*]}" >&2
+    apt-get update -qq >/dev/null
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >/dev/null
+  else
+    echo "test.sh: missing ${need[*]}: install them (Debian/Ubuntu: sudo apt-get install -y ${need[*]})" >&2
+    exit 1
+  fi
+fi
+dotnet tool restore >/dev/null
+
+log="$(mktemp)"
+set +e
+dotnet test ImagePromotion.slnx -c Release --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log"
+status=${PIPESTATUS[0]}
+set -e
+# One plain closing line, summed over the test assemblies ("Total tests: N" blocks of the console logger).
+awk '/^Total tests:/ { block = 1; next }
+     block && $1 == "Passed:" { p += $2 } block && $1 == "Failed:" { f += $2 } block && $1 == "Skipped:" { s += $2 }
+     /^ *Total time:/ { block = 0 }
+     /(Passed|Failed)! +- +Failed:/ { for (i = 1; i < NF; i++) { v = $(i+1); gsub(",", "", v); if ($i == "Failed:") f2 += v; if ($i == "Passed:") p2 += v; if ($i == "Skipped:") s2 += v } }
+     END { if (p + f + s == 0) { p = p2; f = f2; s = s2 } printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
+rm -f "$log"
+exit "$status"

@@ -1,0 +1,108 @@
+using System.Text.RegularExpressions;
+using NUnit.Framework;
+
+namespace ImagePromotion.Tests.Ci;
+
+/// <summary>The GitHub workflows in .github/workflows: triggers, targets, secrets and script-injection hygiene.</summary>
+[TestFixture]
+public sealed class WorkflowTests
+{
+    private static readonly string[] Workflows = ["build-push.yml", "promote-staging.yml", "promote-production.yml"];
+
+    private static Dictionary<object, object?> Load(string name) => RepositoryYaml.Load(".github/workflows/" + name);
+
+    private static IEnumerable<Dictionary<object, object?>> Steps(Dictionary<object, object?> workflow) =>
+        workflow.Map("jobs").Values.SelectMany(job => job.List("steps")).Cast<Dictionary<object, object?>>();
+
+    private static IEnumerable<string> Scripts(Dictionary<object, object?> workflow) =>
+        Steps(workflow).Select(s => s.Text("run")).OfType<string>();
+
+    [TestCaseSource(nameof(Workflows))]
+    public void Permissions_are_minimal_and_read_only(string name)
+    {
+        var permissions = Load(name).Map("permissions");
+        Assert.That(permissions, Is.Not.Empty);
+        Assert.That(permissions.Values.Select(v => v?.ToString()), Is.All.EqualTo("read").Or.EqualTo("none"), name);
+        foreach (var job in Load(name).Map("jobs").Values)
+            Assert.That(job.Has("permissions"), Is.False, "jobs inherit the workflow's minimal permissions");
+    }
+
+    [TestCaseSource(nameof(Workflows))]
+    public void Run_scripts_never_interpolate_expressions(string name)
+    {
+        // ${{ }} in a script is pasted into the shell text before it runs: untrusted input becomes code.
+        foreach (var script in Scripts(Load(name)))
+            Assert.That(script, Does.Not.Contain("${{"), $"{name}: pass values through env: instead\n{script}");
+    }
+
+    [TestCaseSource(nameof(Workflows))]
+    public void Every_build_sh_call_names_a_known_target_and_dotnet_10_is_set_up(string name)
+    {
+        var workflow = Load(name);
+        var calls = Scripts(workflow).SelectMany(s => Regex.Matches(s, @"\./build\.sh\b[^\n]*?--target=(\w+)").Select(m => m.Groups[1].Value)).ToArray();
+        Assert.That(calls, Is.Not.Empty, name);
+        Assert.That(calls, Is.SubsetOf(PipelineTargets.All));
+        var setup = Steps(workflow).Single(s => s.Text("uses")?.StartsWith("actions/setup-dotnet@") == true);
+        Assert.That(setup.Map("with").Text("dotnet-version"), Does.StartWith("10."));
+        Assert.That(Steps(workflow).First().Text("uses"), Does.StartWith("actions/checkout@"));
+    }
+
+    [TestCaseSource(nameof(Workflows))]
+    public void The_promotion_record_is_uploaded_even_when_the_run_fails(string name)
+    {
+        var upload = Steps(Load(name)).Single(s => s.Text("name") == "Upload promotion record");
+        Assert.That(upload.Text("uses"), Does.StartWith("actions/upload-artifact@"));
+        Assert.That(upload.Text("if"), Is.EqualTo("always()"));
+        Assert.That(upload.Map("with").Text("path"), Does.EndWith(".jsonl"));
+    }
+
+    [Test]
+    public void Build_push_runs_PushDev_on_pushes_to_main()
+    {
+        var workflow = Load("build-push.yml");
+        Assert.That(workflow.Map("on").Map("push").List("branches"), Is.EqualTo(new[] { "main" }));
+        Assert.That(Scripts(workflow), Has.Some.Contains("./build.sh --target=PushDev"));
+    }
+
+    [Test]
+    public void Promote_staging_follows_a_green_build_and_can_be_dispatched()
+    {
+        var workflow = Load("promote-staging.yml");
+        var on = workflow.Map("on");
+        Assert.That(on.Map("workflow_run").List("workflows"), Is.EqualTo(new[] { Load("build-push.yml").Text("name") }));
+        Assert.That(on.Has("workflow_dispatch"), Is.True);
+        var job = workflow.Map("jobs").Values.Single();
+        Assert.That(job.Text("if"), Does.Contain("workflow_run.conclusion == 'success'"));
+        Assert.That(Scripts(workflow), Has.Some.Contains("--target=PromoteStaging"));
+    }
+
+    [Test]
+    public void Promote_production_waits_for_the_production_environment_and_takes_ports_payload()
+    {
+        var workflow = Load("promote-production.yml");
+        var inputs = workflow.Map("on").Map("workflow_dispatch").Map("inputs");
+        Assert.That(inputs.Keys, Is.EquivalentTo(new[] { "entity", "production_runtime", "auto_merge_pr", "port_payload" }));
+
+        var job = workflow.Map("jobs").Values.Single();
+        Assert.That(job.Text("environment"), Is.EqualTo("production"), "required reviewers are configured on the environment");
+
+        var promote = Steps(workflow).Single(s => s.Text("run")?.Contains("--target=PromoteProduction") == true);
+        var env = promote.Map("env");
+        Assert.That(env.Text("PORT_RUN_ID"), Is.EqualTo("${{ fromJson(inputs.port_payload).runId }}"));
+        Assert.That(env.Text("PORT_CLIENT_ID"), Is.EqualTo("${{ secrets.PORT_CLIENT_ID }}"));
+        Assert.That(env.Text("PORT_CLIENT_SECRET"), Is.EqualTo("${{ secrets.PORT_CLIENT_SECRET }}"));
+        Assert.That(env.Text("GITOPS_TOKEN"), Is.EqualTo("${{ secrets.GITOPS_TOKEN }}"));
+        Assert.That(env.Text("REGISTRY_PASSWORD"), Is.EqualTo("${{ secrets.REGISTRY_PASSWORD }}"));
+        Assert.That(env.Text("AUTO_MERGE_PR"), Is.EqualTo("${{ inputs.auto_merge_pr }}"));
+        Assert.That(promote.Text("run"), Does.Contain("--port-run-id=\"$PORT_RUN_ID\"").And.Contain("--auto-merge=\"$AUTO_MERGE_PR\"").And.Contain("--environment=production"));
+    }
+
+    [TestCaseSource(nameof(Workflows))]
+    public void Secrets_reach_steps_only_through_env(string name)
+    {
+        foreach (var step in Steps(Load(name)).Where(s => s.Has("with")))
+            Assert.That(step.Map("with").Values.Select(v => v?.ToString() ?? ""), Has.None.Contains("secrets."), $"{name}: step '{step.Text("name") ?? step.Text("uses")}'");
+        var secretsInEnv = Steps(Load(name)).Where(s => s.Has("env")).SelectMany(s => s.Map("env").Values).Count(v => v?.ToString()?.Contains("secrets.") == true);
+        Assert.That(secretsInEnv, Is.GreaterThan(0), name);
+    }
+}
