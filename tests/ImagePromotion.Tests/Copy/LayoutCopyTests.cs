@@ -97,6 +97,22 @@ public sealed class LayoutCopyTests
     }
 
     [Test]
+    public async Task A_multi_platform_layout_written_by_skopeo_keeps_its_index_digest()
+    {
+        if (!ExternalTool.Exists("skopeo")) Assert.Ignore("skopeo is not installed");
+        var index = await TestImages.PushIndexAsync(_registry, "skopeo/multi", "v1", ["linux/amd64", "linux/arm64"], cancellationToken: Ct);
+        await ExternalTool.RunAsync("skopeo", ["copy", "--all", "--src-tls-verify=false", $"docker://{_registry.Reference("skopeo/multi", "v1")}", $"oci:{_dir}:v1"], Ct);
+
+        var result = await _engine.Copier.CopyAsync(new LayoutSource(_dir), "v1", ImageReference.Parse(_registry.Reference("skopeo/multi-dst", "v1")),
+            new CopyOptions(), Ct);
+
+        Assert.That(result.DestinationDigest, Is.EqualTo(index.Digest.ToString()));
+        Assert.That(result.ManifestsPushed, Is.EqualTo(3));
+        foreach (var child in index.Children)
+            Assert.That(await _raw.GetManifestDigestAsync("skopeo/multi-dst", child.Digest.ToString(), Ct), Is.EqualTo(child.Digest), child.Platform);
+    }
+
+    [Test]
     public void A_tag_the_layout_does_not_have_is_named()
     {
         HandWrittenLayout.Write(_dir, "v1", layerSizes: [100]);
