@@ -277,6 +277,21 @@ public sealed class CredentialStoreTests
         Assert.That(ex.Message, Does.Contain("not JSON"));
     }
 
+    [Test]
+    public void A_helper_that_hangs_is_stopped_after_the_timeout_and_named()
+    {
+        // A keychain or GPG prompt in CI never gets an answer; the run must not wait for it.
+        using var _ = WithHelperScript("test", "#!/bin/sh\nsleep 30\n");
+        WriteConfig(new { credsStore = "test" });
+        var store = new CredentialStore(Env()) { HelperTimeout = TimeSpan.FromSeconds(1) };
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+
+        var ex = Assert.Throws<PromotionException>(() => store.Get("ghcr.io"))!;
+
+        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)));
+        Assert.That(ex.Message, Does.Contain("docker-credential-test did not answer within 1 s for ghcr.io"));
+    }
+
     private HelperOnPath WithHelper(string name, string secret, string user = "helper-user", string? knows = null)
     {
         var log = Path.Combine(_dir, "helper-stdin.log");
