@@ -26,6 +26,8 @@ static readonly HashSet<string> KnownArguments = new(StringComparer.OrdinalIgnor
     "target", "config", "verbosity", "v", "dryrun", "noop", "whatif", "commit", "set", "artifacts",
     "exclusive", "e", "description", "tree", "showdescription", "showtree", "debug", "d", "bootstrap",
     "skip-bootstrap", "info", "version", "help", "h", "paths", "nuget_useinprocessclient", "settings_skipverification",
+    // Cake settings a consumer of the recipe packages may pass on the command line instead of in cake.config.
+    "nuget_source", "nuget_configfile", "nuget_loaddependencies", "paths_tools", "paths_addins", "paths_modules", "settings_enablescriptcache",
     // Passed by the ready pipelines in .github/workflows and deploy/aws.
     "environment", "image", "port-run-id", "auto-merge",
 };
