@@ -57,8 +57,9 @@ public sealed class ImageCopier(RegistryTransport transport, IPipelineLog log)
 
             var racing = destination.Tag is not null;
             // Registries have no compare-and-swap on tags: the nearest thing is to look again just before
-            // the write, unless nothing was written since the plan's own look (a pure retag).
-            if (racing && (plan.Blobs.Any(b => b.Action != BlobAction.Skip) || plan.Children.Any(c => !c.AlreadyThere)))
+            // the write. Streaming blobs is the long phase; after mounts or a pure retag the plan's own look
+            // is a round trip or two old and serves (a retag stays at four requests).
+            if (racing && counts.GetValueOrDefault(BlobAction.Copy) > 0)
                 await EnsureTagUnmovedAsync(dest, destination, plan, ct).ConfigureAwait(false);
             written = await dest.PutManifestAsync(destination.Repository, plan.Tag.Reference, plan.Top, ct).ConfigureAwait(false);
             pushed++;
