@@ -63,7 +63,7 @@ public sealed class AuthTests
         source.TokenServer!.ResetRequests();
         await source.ResetRequestLogAsync(Ct);
 
-        var result = await engine.Copier.CopyAsync(Infrastructure(proxy.Host, "dev/app:v1"), Infrastructure(destination.Host, "dev/app:v1"),
+        var result = await engine.Copier.CopyAsync(Reference(proxy.Host, "dev/app:v1"), Reference(destination.Host, "dev/app:v1"),
             new CopyOptions { MaxParallelism = 1 }, Ct);
 
         Assert.That(stall.Hits, Is.EqualTo(1));
@@ -91,7 +91,7 @@ public sealed class AuthTests
         var user = destination.Credentials!;
         using var engine = new ReliabilityEngine(ReliabilityEngine.Credentials(proxy.Host, user.UserName, user.Password));
 
-        var result = await engine.Copier.CopyAsync(Infrastructure(source.Host, "dev/app:v1"), Infrastructure(proxy.Host, "prod/app:v1"),
+        var result = await engine.Copier.CopyAsync(Reference(source.Host, "dev/app:v1"), Reference(proxy.Host, "prod/app:v1"),
             new CopyOptions { MaxParallelism = 1 }, Ct);
 
         Assert.That(stall.Hits, Is.EqualTo(1));
@@ -155,7 +155,7 @@ public sealed class AuthTests
 
     private async Task<PushedImage> PushAsAdminAsync(RegistryServer registry, string repository, string tag)
     {
-        // The test client pushes with its own token; grant it push on dev/* only while it sets up.
+        // The setup client pushes into dev/*, which the promoter may only pull: grant push only while it sets up.
         var tokens = registry.TokenServer!;
         var grants = tokens.Options.Grants;
         tokens.SetGrants([TokenGrant.PullPush(TokenGrant.AnyUser)]);
@@ -163,7 +163,7 @@ public sealed class AuthTests
         finally { tokens.SetGrants(grants); }
     }
 
-    private static ImagePromotion.Registry.ImageReference Infrastructure(string host, string path) =>
+    private static ImagePromotion.Registry.ImageReference Reference(string host, string path) =>
         ImagePromotion.Registry.ImageReference.Parse($"{host}/{path}");
 
     private static string Show(IEnumerable<TokenRequest> requests) =>

@@ -16,7 +16,6 @@ internal sealed class ContentRegistry : IAsyncDisposable
     private LoopbackWebHost _host = null!;
 
     public string Host => _host.Host;
-    public int Writes;
 
     public static async Task<ContentRegistry> StartAsync(CancellationToken ct)
     {
@@ -37,7 +36,6 @@ internal sealed class ContentRegistry : IAsyncDisposable
         var request = context.Request;
         if (!HttpMethods.IsGet(request.Method) && !HttpMethods.IsHead(request.Method))
         {
-            Interlocked.Increment(ref Writes);
             context.Response.StatusCode = 405;
             return;
         }
