@@ -18,7 +18,7 @@ public partial class PromotionException : Exception
         LongWord().Replace(message.Replace("\r\n", " ").Replace('\n', ' ').Replace('\r', ' '),
             m => $"{m.Value[..60]}…({m.Length} characters)…{m.Value[^12..]}");
 
-    [System.Text.RegularExpressions.GeneratedRegex(@"\S{241,}")]
+    [System.Text.RegularExpressions.GeneratedRegex(@"\S{1001,}")]
     private static partial System.Text.RegularExpressions.Regex LongWord();
 }
 
