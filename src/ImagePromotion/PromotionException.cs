@@ -4,7 +4,7 @@ namespace ImagePromotion;
 /// An error a user can act on. Its message is one line that names the input and says what to do;
 /// hosts print the message alone (no stack trace) and exit non-zero.
 /// </summary>
-public class PromotionException : Exception
+public partial class PromotionException : Exception
 {
     public PromotionException(string message) : base(OneLine(message)) { }
 
@@ -13,8 +13,13 @@ public class PromotionException : Exception
     /// <summary>True when trying again later may succeed (a dropped connection, 5xx, 429): copiers retry these.</summary>
     public bool Transient { get; init; }
 
+    // An input can be huge (a 900 KB host in a hostile config): quote its start, not all of it.
     private static string OneLine(string message) =>
-        message.Replace("\r\n", " ").Replace('\n', ' ').Replace('\r', ' ');
+        LongWord().Replace(message.Replace("\r\n", " ").Replace('\n', ' ').Replace('\r', ' '),
+            m => $"{m.Value[..60]}…({m.Length} characters)…{m.Value[^12..]}");
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\S{1001,}")]
+    private static partial System.Text.RegularExpressions.Regex LongWord();
 }
 
 /// <summary>A destination tag would move where the environment forbids it, or another run won a race.</summary>

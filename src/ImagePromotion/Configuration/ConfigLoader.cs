@@ -26,6 +26,7 @@ public static class ConfigLoader
     public static PromotionConfig Parse(string text, string file, string baseDirectory,
         IReadOnlyDictionary<string, string>? overrides = null, IReadOnlyDictionary<string, string?>? environment = null)
     {
+        CheckNesting(text, file);
         var stream = new YamlStream();
         try { stream.Load(new StringReader(text)); }
         catch (YamlException ex)
@@ -106,7 +107,13 @@ public static class ConfigLoader
         }
         r.RejectUnknown();
         foreach (var e in environments)
-            ImagePromotion.Registry.ImageReference.Parse($"{registries[e.Registry].Host}/{e.Repository}:{e.Tag.Replace("{commit}", "commit")}");
+        {
+            try { ImagePromotion.Registry.ImageReference.Parse($"{registries[e.Registry].Host}/{e.Repository}:{e.Tag.Replace("{commit}", "commit")}"); }
+            catch (PromotionException ex)
+            {
+                throw new PromotionException($"{file}: 'environments.{e.Name}' (registry '{e.Registry}', repository, tag) does not make an image reference: {ex.Message}");
+            }
+        }
 
         return new PromotionConfig
         {
@@ -146,6 +153,38 @@ public static class ConfigLoader
             throw new PromotionException($"{file}: 'gitops.mode' is '{settings.Mode}': use pull-request or direct");
         g.RejectUnknown();
         return settings;
+    }
+
+    private const int MaxFlowNesting = 64;
+
+    /// <summary>
+    /// YamlDotNet's scanner recurses per flow level: a file of 200 000 '[' overflows the stack, which no
+    /// handler can catch. A configuration is a few levels deep, so deeper flow nesting is refused before parsing.
+    /// Brackets inside quotes and comments are skipped; the scan errs towards letting text through.
+    /// </summary>
+    private static void CheckNesting(string text, string file)
+    {
+        int depth = 0, line = 1;
+        var quote = '\0';
+        var comment = false;
+        var previous = '\n';
+        for (var i = 0; i < text.Length; i++)
+        {
+            var c = text[i];
+            if (c == '\n') { line++; comment = false; }
+            if (comment) { previous = c; continue; }
+            if (quote != '\0')
+            {
+                if (c == '\\' && quote == '"') i++;
+                else if (c == quote) quote = '\0';
+            }
+            else if (c == '#' && char.IsWhiteSpace(previous)) comment = true;
+            else if (c is '"' or '\'' && (char.IsWhiteSpace(previous) || previous is ':' or '[' or '{' or ',' or '-')) quote = c;
+            else if (c is '[' or '{' && ++depth > MaxFlowNesting)
+                throw new PromotionException($"{file}:{line}: lists or mappings nested more than {MaxFlowNesting} levels deep: this is not a promotion configuration");
+            else if (c is ']' or '}' && depth > 0) depth--;
+            previous = c;
+        }
     }
 
     /// <summary>Sets a dotted path in the YAML tree, creating mappings on the way.</summary>

@@ -68,7 +68,7 @@ internal sealed class YamlReader(string file, string path, YamlMappingNode node)
         if (n is not YamlMappingNode m) throw Error(n, key, "must be a mapping of names to settings");
         foreach (var (k, v) in m.Children)
         {
-            var name = ((YamlScalarNode)k).Value ?? "";
+            var name = KeyText(k, key);
             if (v is not YamlMappingNode child) throw Error(v, $"{key}.{name}", "must be a mapping of keys to values");
             yield return (name, new YamlReader(file, $"{Join(key)}.{name}", child));
         }
@@ -79,12 +79,17 @@ internal sealed class YamlReader(string file, string path, YamlMappingNode node)
     {
         foreach (var (k, _) in node.Children)
         {
-            var name = ((YamlScalarNode)k).Value ?? "";
+            var name = KeyText(k, "");
             if (_read.Contains(name) || known.Contains(name)) continue;
             var expected = string.Join(", ", _read.Concat(known).Distinct().Order());
             throw new PromotionException($"{file}:{k.Start.Line}: unknown key '{Join(name)}': expected one of {expected}");
         }
     }
+
+    // YAML allows a sequence or mapping as a key ("? [a, b]"); no setting is named that way.
+    private string KeyText(YamlNode k, string under) => k is YamlScalarNode { Value: var v }
+        ? v ?? ""
+        : throw new PromotionException($"{file}:{k.Start.Line}: {(under.Length == 0 && path.Length == 0 ? "a key" : $"a key under '{Join(under)}'")} is a {(k is YamlSequenceNode ? "list" : "mapping")}, not a name: write keys as plain text");
 
     public PromotionException Missing(string key) =>
         new($"{file}:{node.Start.Line}: missing value for '{Join(key)}': add it to the file or pass --set {Join(key)}=VALUE");

@@ -11,7 +11,9 @@ namespace ImagePromotion.Copy;
 /// digest unchanged. Top-down: when the destination already points at the digest, nothing else is
 /// read or written. Otherwise blobs go first (bounded parallelism across every platform), then index
 /// children by digest, then the top manifest, and the tag last, so a tag never points at an image
-/// whose parts are not all there.
+/// whose parts are not all there. Registries have no compare-and-swap on tags: the tag is looked at again
+/// just before it is written and read back just after, and a move by another run in either gap is a
+/// <see cref="PromotionConflictException"/> (SECURITY.md states the window that remains).
 /// </summary>
 public sealed class ImageCopier(RegistryTransport transport, IPipelineLog log)
 {
@@ -53,10 +55,20 @@ public sealed class ImageCopier(RegistryTransport transport, IPipelineLog log)
                 Interlocked.Increment(ref pushed);
             })).ConfigureAwait(false);
 
+            var racing = destination.Tag is not null;
+            // Registries have no compare-and-swap on tags: the nearest thing is to look again just before
+            // the write. Streaming blobs is the long phase; after mounts or a pure retag the plan's own look
+            // is a round trip or two old and serves (a retag stays at four requests).
+            if (racing && counts.GetValueOrDefault(BlobAction.Copy) > 0)
+                await EnsureTagUnmovedAsync(dest, destination, plan, ct).ConfigureAwait(false);
             written = await dest.PutManifestAsync(destination.Repository, plan.Tag.Reference, plan.Top, ct).ConfigureAwait(false);
             pushed++;
             if (written != plan.Top.Digest)
                 throw new PromotionException($"{destination.Name}:{plan.Tag.Reference} now has digest {written}, not the source's {plan.Top.Digest}: the registry rewrote the manifest; do not use this registry for promotion");
+            // A run that wrote between our look and our write wins silently unless we read the tag back.
+            if (racing && await dest.HeadManifestAsync(destination.Repository, plan.Tag.Reference, ct).ConfigureAwait(false) is { } after
+                && after.Digest != plan.Top.Digest)
+                throw new PromotionConflictException($"another promotion moved {destination.Name}:{plan.Tag.Reference} to {after.Digest} during this run (this run wrote {plan.Top.Digest}): check which promotion should win and run it again");
         }
 
         return new CopyResult
@@ -77,6 +89,13 @@ public sealed class ImageCopier(RegistryTransport transport, IPipelineLog log)
             Requests = transport.Counter.Since(before),
             Seconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
         };
+    }
+
+    private static async Task EnsureTagUnmovedAsync(RegistryClient dest, ImageReference destination, CopyPlan plan, CancellationToken ct)
+    {
+        var now = (await dest.HeadManifestAsync(destination.Repository, plan.Tag.Reference, ct).ConfigureAwait(false))?.Digest;
+        if (now == plan.Tag.Previous || now == plan.Top.Digest) return;
+        throw new PromotionConflictException($"another promotion moved {destination.Name}:{plan.Tag.Reference} from {plan.Tag.Previous?.ToString() ?? "(absent)"} to {now?.ToString() ?? "(absent)"} during this run; the tag was not written: check which promotion should win and run it again");
     }
 
     /// <summary>Reads what is needed to decide and returns the plan; writes nothing.</summary>

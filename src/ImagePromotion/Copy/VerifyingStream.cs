@@ -22,14 +22,25 @@ internal sealed class VerifyingStream(Stream inner, Descriptor expected) : Strea
 
     public override int Read(Span<byte> buffer)
     {
-        var n = inner.Read(buffer);
+        int n;
+        try { n = inner.Read(buffer); }
+        catch (Exception ex) when (ex is IOException or HttpRequestException) { throw SourceBroke(ex); }
         return Account(buffer[..n], n);
     }
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        int n;
+        try { n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false); }
+        catch (Exception ex) when (ex is IOException or HttpRequestException) { throw SourceBroke(ex); }
         return Account(buffer.Span[..n], n);
+    }
+
+    // The upload fails with the read error inside it, which would name the destination; the source broke.
+    private Exception SourceBroke(Exception ex)
+    {
+        Failure ??= $"reading blob {expected.Digest} from the source broke off after {_read} of {expected.Size} bytes ({ex.Message.TrimEnd('.')})";
+        return ex;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>

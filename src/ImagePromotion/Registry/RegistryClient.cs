@@ -45,10 +45,11 @@ public sealed class RegistryClient(RegistryTransport transport, string registry)
         var bytes = await ReadLimitedAsync(response.Content, Manifest.MaxBytes, $"{Registry}/{repository}:{reference}", ct).ConfigureAwait(false);
         // A digest reference must be served byte for byte; a tag is checked against the registry's own header.
         var check = expected ?? (Digest.TryParse(reference, out var asked) ? asked : (Digest?)null);
-        var manifest = Manifest.Parse(bytes, response.Content.Headers.ContentType?.MediaType, $"{Registry}/{repository}:{reference}", check);
-        if (check is null && Digest.TryParse(Header(response, "Docker-Content-Digest"), out var served) && served != manifest.Digest && served.Algorithm == "sha256")
-            throw new PromotionException($"manifest {Registry}/{repository}:{reference}: the registry says {served} but the bytes hash to {manifest.Digest}: refusing to copy it");
-        return manifest;
+        // Before parsing: bytes damaged on the way are a digest mismatch, not a "not valid JSON" manifest.
+        if (check is null && Digest.TryParse(Header(response, "Docker-Content-Digest"), out var served) && served.Algorithm == "sha256"
+            && Digest.Sha256(bytes) is var actual && served != actual)
+            throw new PromotionException($"manifest {Registry}/{repository}:{reference}: the registry says {served} but the bytes hash to {actual}: refusing to copy it");
+        return Manifest.Parse(bytes, response.Content.Headers.ContentType?.MediaType, $"{Registry}/{repository}:{reference}", check);
     }
 
     /// <summary>Pushes the manifest bytes unchanged; returns the digest the registry computed.</summary>
@@ -214,7 +215,11 @@ public sealed class RegistryClient(RegistryTransport transport, string registry)
         };
         throw new PromotionException($"registry {Registry} refused to {what}: {(int)response.StatusCode} {response.ReasonPhrase}{detail}; {fix}")
         {
-            Transient = (int)response.StatusCode >= 500 || response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout,
+            // A bearer token refused on a streamed upload (not replayable, so the auth handler could not retry
+            // it) most often expired on the wire; the handler has dropped it, so a fresh attempt gets a new one.
+            Transient = (int)response.StatusCode >= 500 || response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout
+                || response.StatusCode == HttpStatusCode.Unauthorized && response.RequestMessage?.Content is StreamContent
+                   && response.RequestMessage.Headers.Authorization?.Scheme == "Bearer",
         };
     }
 
