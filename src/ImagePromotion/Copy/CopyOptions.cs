@@ -8,6 +8,13 @@ public sealed record CopyOptions
     public bool AllowTagMove { get; init; } = true;
     /// <summary>Blob transfers in flight at once, across all platforms of an index.</summary>
     public int MaxParallelism { get; init; } = 6;
+    /// <summary>
+    /// Guard the destination tag against a concurrent promotion: look at it again before writing it (after
+    /// streaming blobs, the long phase) and read it back after, raising <see cref="PromotionConflictException"/>
+    /// when another run moved it. Costs one or two requests; environment promotions turn it on, a plain copy
+    /// (like skopeo's) does not.
+    /// </summary>
+    public bool GuardTag { get; init; }
     /// <summary>Attempts per blob transfer; each restarts from a fresh source stream.</summary>
     public int BlobAttempts { get; init; } = 4;
 }

@@ -55,10 +55,10 @@ public sealed class ImageCopier(RegistryTransport transport, IPipelineLog log)
                 Interlocked.Increment(ref pushed);
             })).ConfigureAwait(false);
 
-            var racing = destination.Tag is not null;
+            var racing = options.GuardTag && destination.Tag is not null;
             // Registries have no compare-and-swap on tags: the nearest thing is to look again just before
             // the write. Streaming blobs is the long phase; after mounts or a pure retag the plan's own look
-            // is a round trip or two old and serves (a retag stays at four requests).
+            // is a round trip or two old and serves (a guarded retag stays at four requests, an unguarded one at three).
             if (racing && counts.GetValueOrDefault(BlobAction.Copy) > 0)
                 await EnsureTagUnmovedAsync(dest, destination, plan, ct).ConfigureAwait(false);
             written = await dest.PutManifestAsync(destination.Repository, plan.Tag.Reference, plan.Top, ct).ConfigureAwait(false);

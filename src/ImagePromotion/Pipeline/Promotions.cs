@@ -120,7 +120,7 @@ public sealed class Promotions(PromotionSession session)
         }
         var releaseTag = $"{Config.Release.TagPrefix}{now.UtcDateTime:yyyyMMdd-HHmmss}";
         var result = await session.Copier.CopyAsync(production.WithDigest(current.Digest), production.WithTag(releaseTag),
-            new CopyOptions { DryRun = session.DryRun, AllowTagMove = false }, ct).ConfigureAwait(false);
+            new CopyOptions { DryRun = session.DryRun, AllowTagMove = false, GuardTag = true }, ct).ConfigureAwait(false);
         Report(result);
         return result;
     }
@@ -149,7 +149,7 @@ public sealed class Promotions(PromotionSession session)
         return rows;
     }
 
-    private CopyOptions Options(EnvironmentSettings target) => new() { DryRun = session.DryRun, AllowTagMove = target.TagMayMove };
+    private CopyOptions Options(EnvironmentSettings target) => new() { DryRun = session.DryRun, AllowTagMove = target.TagMayMove, GuardTag = true };
 
     private void Report(CopyResult r)
     {

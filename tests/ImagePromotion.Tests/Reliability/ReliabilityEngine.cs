@@ -39,7 +39,7 @@ internal sealed class ReliabilityEngine : IDisposable
     public ImageCopier Copier { get; }
 
     public Task<CopyResult> CopyAsync(string from, string to, CopyOptions? options = null, CancellationToken ct = default) =>
-        Copier.CopyAsync(ImageReference.Parse(from), ImageReference.Parse(to), options ?? new CopyOptions { BlobAttempts = 3 }, ct);
+        Copier.CopyAsync(ImageReference.Parse(from), ImageReference.Parse(to), options ?? new CopyOptions { BlobAttempts = 3, GuardTag = true }, ct);
 
     public static Dictionary<string, string?> Credentials(string host, string user, string password) => new()
     {
