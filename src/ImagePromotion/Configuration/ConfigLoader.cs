@@ -82,6 +82,7 @@ public static class ConfigLoader
             var settings = new EnvironmentSettings(name, registry, env.RequiredString("repository"), env.RequiredString("tag"), env.Bool("tagMayMove", true))
             {
                 GitOps = ReadGitOps(env.Mapping("gitops"), file),
+                Gates = GateConfigReader.ReadGates(env.Mapping("gates"), name),
             };
             env.RejectUnknown();
             environments.Add(settings);
@@ -104,6 +105,7 @@ public static class ConfigLoader
                     throw new PromotionException($"{file}: 'sandbox.registries' names '{name}', which is not under registries");
             sb.RejectUnknown();
         }
+        var scan = GateConfigReader.ReadScan(r.Mapping("scan"));
         r.RejectUnknown();
         foreach (var e in environments)
             ImagePromotion.Registry.ImageReference.Parse($"{registries[e.Registry].Host}/{e.Repository}:{e.Tag.Replace("{commit}", "commit")}");
@@ -111,7 +113,7 @@ public static class ConfigLoader
         return new PromotionConfig
         {
             Source = file, BaseDirectory = baseDirectory, Service = service, Build = build, Registries = registries,
-            Environments = environments, Release = release, Sandbox = sandbox,
+            Environments = environments, Release = release, Sandbox = sandbox, Scan = scan,
         };
     }
 
