@@ -56,6 +56,10 @@ public sealed class Promotions(PromotionSession session)
         var result = await session.Copier.CopyAsync(new LayoutSource(layout), session.CommitTag, target,
             Options(Dev), ct).ConfigureAwait(false);
         Report(result);
+        // The push record names the builder, whom separation of duties keeps from approving production.
+        if (!result.DryRun && result.DestinationDigest is { } pushed)
+            await new PromotionRecorder(session).RecordAsync(PromotionFacts.Record(session, "push", null, null, Dev.Name, target.ToString(), pushed,
+                result.PreviousDigest, await PromotionFacts.BranchAsync(session, ct).ConfigureAwait(false)), target.WithDigest(Digest.Parse(pushed)), ct).ConfigureAwait(false);
         return result;
     }
 
@@ -69,6 +73,12 @@ public sealed class Promotions(PromotionSession session)
         session.Log.Information($"promote {from} -> {to}: {source} -> {target}");
         var result = await session.Copier.CopyAsync(source, target, Options(targetEnv), ct).ConfigureAwait(false);
         Report(result);
+        // Evidence travels with the digest: scans, approvals and records follow the image into the target repository.
+        if (!result.DryRun)
+        {
+            var promoted = Digest.Parse(result.SourceDigest);
+            await new Evidence.EvidenceStore(session.Transport, session.Log).CopyAsync(source.WithDigest(promoted), target, ct).ConfigureAwait(false);
+        }
         return result;
     }
 
