@@ -109,6 +109,15 @@ public sealed class Promotions(PromotionSession session)
         var result = await session.Copier.CopyAsync(production.WithDigest(current.Digest), production.WithTag(releaseTag),
             new CopyOptions { DryRun = session.DryRun, AllowTagMove = false }, ct).ConfigureAwait(false);
         Report(result);
+        if (!result.DryRun)
+        {
+            // Release history: each release record names the release before it, so a rollback knows what it goes back to.
+            var previous = newest is null ? null : (await client.HeadManifestAsync(production.Repository, newest, ct).ConfigureAwait(false))?.Digest.ToString();
+            var record = PromotionFacts.Record(session, "release", env.Name, production.ToString(), env.Name, production.WithTag(releaseTag).ToString(),
+                current.Digest.ToString(), previous, await PromotionFacts.BranchAsync(session, ct).ConfigureAwait(false));
+            await new PromotionRecorder(session).RecordAsync(record, production.WithDigest(current.Digest), ct).ConfigureAwait(false);
+            LastRecord = record;
+        }
         return result;
     }
 
@@ -135,6 +144,9 @@ public sealed class Promotions(PromotionSession session)
         }
         return rows;
     }
+
+    /// <summary>The record the last phase wrote, for the host's step summary.</summary>
+    public PromotionRecord? LastRecord { get; private set; }
 
     private CopyOptions Options(EnvironmentSettings target) => new() { DryRun = session.DryRun, AllowTagMove = target.TagMayMove };
 
