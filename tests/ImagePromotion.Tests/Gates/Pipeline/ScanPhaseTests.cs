@@ -99,6 +99,7 @@ public sealed class ScanPhaseTests
     }
 
     [Test]
+    [System.Runtime.Versioning.UnsupportedOSPlatform("windows")]
     public async Task A_configured_scanner_report_is_read_and_its_thresholds_applied()
     {
         await _sandbox.PushCleanDevImageAsync("team/trivy", "v1");
