@@ -127,6 +127,12 @@ public sealed class EvidenceStore(RegistryTransport transport, IPipelineLog log,
                 log.Warning($"evidence {entry.Manifest.Digest} of {source.Name}@{digest} was not copied: it is not an artifact manifest about this digest");
                 continue;
             }
+            if (artifact.Blobs.FirstOrDefault(b => b.Size > MaxContentBytes) is { } big)
+            {
+                // Not evidence of ours (a large SBOM, say): the copy engine is the tool for it, not this small-blob path.
+                log.Warning($"referrer {entry.Manifest.Digest} ({entry.Kind}) of {digest} was not copied: its blob {big.Digest} is {big.Size} bytes, over the {MaxContentBytes}-byte evidence limit");
+                continue;
+            }
             foreach (var blob in artifact.Blobs)
             {
                 var content = await from.ReadBlobAsync(source.Repository, blob, MaxContentBytes, ct).ConfigureAwait(false);

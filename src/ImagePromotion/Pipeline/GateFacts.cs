@@ -113,7 +113,7 @@ internal sealed class GateFacts(PromotionSession session, TimeProvider clock)
         foreach (var digest in new[] { candidate, head?.Digest }.OfType<Digest>().Distinct())
         {
             var records = await recorder.ReadAsync(reference.WithDigest(digest), ct).ConfigureAwait(false);
-            deployments.AddRange(records.Where(r => r.To == stagingEnv.Name && r.Outcome == "promoted" && r.Digest == digest.ToString())
+            deployments.AddRange(records.Where(r => r.To == stagingEnv.Name && r.Outcome is ("promoted" or "up-to-date") && r.Digest == digest.ToString())
                 .Select(r => new StagingDeployment(digest, r.When)));
         }
         return new StagingHistory(head?.Digest, deployments);

@@ -123,8 +123,12 @@ public sealed class GatedPromotion(PromotionSession session, TimeProvider? clock
         var record = PromotionFacts.Record(session, request.Kind, from.Name, source.ToString(), to.Name, target.ToString(), candidate.ToString(),
                 copy.PreviousDigest, branch, copy.UpToDate ? "up-to-date" : "promoted")
             with { Gates = report is null ? [] : PromotionRecord.GatesOf(report), Approvals = approvals, PullRequestUrl = gitops?.PullRequestUrl ?? review?.PullRequestUrl };
-        // An up-to-date re-run adds no record: history has one entry per change.
-        if (!copy.UpToDate) await new PromotionRecorder(session, _clock).RecordAsync(record, pinnedTarget, ct).ConfigureAwait(false);
+        // An up-to-date re-run adds no record (history has one entry per change), unless the environment holds the
+        // digest with no record of it at all (moved before records existed): then this run is the first to vouch for it.
+        var recorder = new PromotionRecorder(session, _clock);
+        if (!copy.UpToDate) await recorder.RecordAsync(record, pinnedTarget, ct).ConfigureAwait(false);
+        else if (!session.DryRun && !(await recorder.ReadAsync(pinnedTarget, ct).ConfigureAwait(false)).Any(r => r.To == to.Name && r.Digest == record.Digest))
+            await recorder.RecordAsync(record, pinnedTarget, ct).ConfigureAwait(false);
         return new GatedPromotionOutcome(candidate.ToString(), copy, report, gitops, record);
     }
 

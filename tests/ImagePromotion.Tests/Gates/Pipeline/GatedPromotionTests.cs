@@ -152,6 +152,38 @@ public sealed class GatedPromotionTests
     }
 
     [Test]
+    public async Task A_staging_tag_moved_without_a_record_is_vouched_for_by_the_next_staging_run()
+    {
+        var repository = NewRepository();
+        var yaml = _sandbox.Yaml(Scan, Gates, repository);
+        var digest = await PipelineSandbox.PushImageAsync(_sandbox.Dev, repository, "git-" + PipelineSandbox.Commit[..12],
+            new Scanning.LayerBuilder().File("a", "b"), labels: new Dictionary<string, string> { ["app"] = "shop" });
+        using (var raw = _sandbox.Dev.CreateClient())
+        {
+            var manifest = (await raw.GetManifestAsync(repository, digest.ToString()))!;
+            await raw.PushManifestAsync(repository, "staging", manifest.MediaType, manifest.Bytes); // by hand, as before records existed
+        }
+        using (var s = _sandbox.Session(yaml)) await new ScanPhase(s).RunAsync(null, CancellationToken.None, "/nonexistent");
+        using (var s = _sandbox.Session(yaml))
+            Assert.That((await new GatedPromotion(s).PromoteAsync(new GatedPromotionRequest("staging", "production"), CancellationToken.None))
+                .Gates!.FailedGates.Single().Reason, Does.Contain("has no rollout record"));
+
+        using (var s = _sandbox.Session(yaml))
+        {
+            var staged = await new GatedPromotion(s).PromoteAsync(new GatedPromotionRequest("dev", "staging"), CancellationToken.None);
+            Assert.That(staged.Record.Outcome, Is.EqualTo("up-to-date"));
+        }
+        using (var s = _sandbox.Session(yaml))
+            Assert.That((await new GatedPromotion(s).PromoteAsync(new GatedPromotionRequest("staging", "production"), CancellationToken.None)).Refused, Is.False);
+        using (var s = _sandbox.Session(yaml))
+        {
+            await new GatedPromotion(s).PromoteAsync(new GatedPromotionRequest("dev", "staging"), CancellationToken.None);
+            var records = await new PromotionRecorder(s).ReadAsync(ImageReference.Parse($"{_sandbox.Dev.Host}/{repository}@{digest}"), CancellationToken.None);
+            Assert.That(records.Count(r => r.To == "staging"), Is.EqualTo(1), "one record, not one per re-run");
+        }
+    }
+
+    [Test]
     public async Task Direct_promotion_skipping_staging_needs_the_policy_to_allow_it()
     {
         var repository = NewRepository();
