@@ -34,5 +34,8 @@ if ($stale) {
     (Get-Item $moduleDll).LastWriteTimeUtc = [DateTime]::UtcNow
 }
 
+# Cake reads cake.config beside the script (build/cake.config links to the top-level one); the variable
+# keeps the script cache on where a checkout has no symlinks (Windows without symlink support).
+$env:CAKE_SETTINGS_ENABLESCRIPTCACHE = 'true'
 dotnet cake build/build.cake @args
 exit $LASTEXITCODE

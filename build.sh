@@ -27,4 +27,7 @@ if [ ! -f "$module_dll" ] || [ -n "$(find src/ImagePromotion Directory.Build.pro
   touch "$module_dll"
 fi
 
+# Cake reads cake.config beside the script (build/cake.config links to the top-level one); the variable
+# keeps the script cache on where a checkout has no symlinks.
+export CAKE_SETTINGS_ENABLESCRIPTCACHE=true
 exec dotnet cake build/build.cake "$@"

@@ -17,12 +17,17 @@ public sealed class CakeLog : IPipelineLog
     public void Warning(string message) => _context.Log.Warning("{0}", SecretRedactor.Shared.Redact(message));
 }
 
+// Every top-level field of the recipe is static: `#load nuget:` analyses a package's .cake files in whatever
+// order its installer lists them, so a phase may run its top-level statements before this file's; static
+// initialisers run before first use whatever the order, a non-static field would still be null.
 // Arguments every target understands, plus those a phase declares; anything else is a typo worth stopping for.
 static readonly HashSet<string> KnownArguments = new(StringComparer.OrdinalIgnoreCase)
 {
     "target", "config", "verbosity", "v", "dryrun", "noop", "whatif", "commit", "set", "artifacts",
     "exclusive", "e", "description", "tree", "showdescription", "showtree", "debug", "d", "bootstrap",
     "skip-bootstrap", "info", "version", "help", "h", "paths", "nuget_useinprocessclient", "settings_skipverification",
+    // Cake settings a consumer of the recipe packages may pass on the command line instead of in cake.config.
+    "nuget_source", "nuget_configfile", "nuget_loaddependencies", "paths_tools", "paths_addins", "paths_modules", "settings_enablescriptcache",
     // Passed by the ready pipelines in .github/workflows and deploy/aws.
     "environment", "image", "port-run-id", "auto-merge",
 };
@@ -72,7 +77,32 @@ void CheckEnvironmentArgument(string expected)
         throw new PromotionException($"--environment={given} does not match this target, which promotes into '{expected}': drop the argument or run the target for {given}");
 }
 
-string DefaultConfigPath() => MakeAbsolute(File("../examples/sandbox/promotion.yaml")).FullPath;
+static string _repositoryRoot;
+
+/// <summary>
+/// The repository the pipeline runs for, wherever its build.cake sits: the nearest folder up from Cake's
+/// working directory (the script's folder) that holds the .NET tool manifest pinning Cake, else the git
+/// top-level, else that folder itself. So the same recipe works from this repository's build/ folder and
+/// from a consumer's root, even a consumer nested in another checkout (examples/consumer).
+/// </summary>
+string RepositoryRoot => _repositoryRoot ??= FindRepositoryRoot(Context.Environment.WorkingDirectory.FullPath);
+
+static string FindRepositoryRoot(string start)
+{
+    for (var dir = new System.IO.DirectoryInfo(start); dir is not null; dir = dir.Parent)
+        if (System.IO.File.Exists(System.IO.Path.Combine(dir.FullName, ".config", "dotnet-tools.json"))) return dir.FullName;
+    var git = ToolRunner.RunAsync("git", new[] { "rev-parse", "--show-toplevel" }, start).GetAwaiter().GetResult();
+    if (git.ExitCode == 0 && git.Output.Trim() is { Length: > 0 } top && System.IO.Directory.Exists(top)) return System.IO.Path.GetFullPath(top);
+    return System.IO.Path.GetFullPath(start);
+}
+
+/// <summary>A path inside the repository, from a relative path written with forward slashes.</summary>
+string RepositoryPath(string relative) => System.IO.Path.GetFullPath(System.IO.Path.Combine(RepositoryRoot, relative));
+
+// This repository keeps its sandbox configuration under examples/; a consumer keeps promotion.yaml at its root.
+string DefaultConfigPath() => System.IO.File.Exists(RepositoryPath("examples/sandbox/promotion.yaml"))
+    ? RepositoryPath("examples/sandbox/promotion.yaml")
+    : RepositoryPath("promotion.yaml");
 
 PromotionConfig LoadConfig()
 {
@@ -91,7 +121,7 @@ string DetectCommit()
 {
     var given = Argument<string>("commit", null) ?? EnvironmentVariable("GITHUB_SHA") ?? EnvironmentVariable("CODEBUILD_RESOLVED_SOURCE_VERSION");
     if (!string.IsNullOrEmpty(given)) return given;
-    var r = ToolRunner.RunAsync("git", new[] { "rev-parse", "HEAD" }, MakeAbsolute(Directory("..")).FullPath).GetAwaiter().GetResult();
+    var r = ToolRunner.RunAsync("git", new[] { "rev-parse", "HEAD" }, RepositoryRoot).GetAwaiter().GetResult();
     return r.ExitCode == 0 ? r.Output.Trim() : null;
 }
 
@@ -113,11 +143,11 @@ void RunPipeline(string target)
     {
         Log = new CakeLog(context);
         var environment = ImagePromotion.Ci.BuildSystemDetector.CurrentEnvironment();
-        var artifacts = Argument("artifacts", MakeAbsolute(Directory("../.artifacts")).FullPath);
+        var artifacts = Argument("artifacts", RepositoryPath(".artifacts"));
         // The build system first: on GitHub Actions every secret registered from now on is masked.
         Ci = ImagePromotion.Ci.BuildSystemDetector.Detect(environment, new ImagePromotion.Ci.BuildSystemOptions
         {
-            WorkingDirectory = MakeAbsolute(Directory("..")).FullPath,
+            WorkingDirectory = RepositoryRoot,
             SummaryFile = System.IO.Path.Combine(artifacts, "summary.md"),
             ExportedVariablesFile = System.IO.Path.Combine(artifacts, "exported-variables.env"),
         });
@@ -129,6 +159,7 @@ void RunPipeline(string target)
             Commit = DetectCommit(),
             Identity = Ci.Name == "local" ? DetectIdentity() : Ci.Identity.ToString(),
             RunUrl = Ci.RunUrl,
+            PlannedPhases = context.TasksToExecute.Select(t => t.Name).ToHashSet(StringComparer.OrdinalIgnoreCase),
             ArtifactsDirectory = artifacts,
         }, Log);
         Log.Verbose($"configuration: {config.Source}");
@@ -140,12 +171,20 @@ void RunPipeline(string target)
                 if (PhaseBodies.TryGetValue(task.Name, out var body)) body().GetAwaiter().GetResult();
         }
     });
-    TaskSetup(task => Ci?.BeginGroup(task.Task.Name));
+    TaskSetup(task =>
+    {
+        Ci?.BeginGroup(task.Task.Name);
+        if (Port is not null && Port.ReportsRun) Port.LogAsync($"{task.Task.Name} started").GetAwaiter().GetResult();
+    });
     TaskTeardown(task => Ci?.EndGroup());
     Teardown(context =>
     {
         if (Port is not null && Port.ReportsRun)
         {
+            // Port's catalogue follows the promotion: the production running service now runs the staging image.
+            var inputs = ImagePromotion.Port.PortActionInputs.FromEnvironment(ImagePromotion.Ci.BuildSystemDetector.CurrentEnvironment());
+            if (context.Successful && target == "PromoteProduction" && inputs.ProductionRuntime is { } runtime && inputs.SourceImage is { } image)
+                Port.SetRunningServiceImageAsync(runtime, image).GetAwaiter().GetResult();
             if (context.Successful) Port.SucceedAsync($"{target} completed", links: Ci?.RunUrl is { } url ? new[] { url } : null).GetAwaiter().GetResult();
             else Port.FailAsync(SecretRedactor.Shared.Redact(context.ThrownException?.Message ?? $"{target} failed")).GetAwaiter().GetResult();
         }

@@ -7,7 +7,7 @@ Task("SandboxUp")
         var sandbox = new Sandbox(Session.Config, Log);
         await sandbox.EnsurePrerequisitesAsync(CancellationToken.None);
         await sandbox.StartRegistriesAsync(CancellationToken.None);
-        await sandbox.EnsureGitOpsRepositoriesAsync(MakeAbsolute(Directory("../examples/gitops")).FullPath, CancellationToken.None);
+        await sandbox.EnsureGitOpsRepositoriesAsync(RepositoryPath("examples/gitops"), CancellationToken.None);
     });
 
 Task("SandboxDown")

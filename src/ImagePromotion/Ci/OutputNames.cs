@@ -2,7 +2,7 @@ namespace ImagePromotion.Ci;
 
 /// <summary>
 /// Names of the values targets hand to later steps. GitHub reads them as step outputs; CodeBuild exports
-/// them upper-cased (<see cref="CodeBuildBuildSystem.VariableName"/>) as the buildspecs list them.
+/// them upper-cased (<see cref="DotenvBuildSystem.VariableName"/>) as the buildspecs list them.
 /// </summary>
 public static class OutputNames
 {

@@ -1,3 +1,4 @@
+using System.Globalization;
 using ImagePromotion.Registry;
 
 namespace ImagePromotion.Copy;
@@ -43,11 +44,12 @@ public sealed record CopyPlan(
 
     public static string Short(Digest d) => d.Algorithm + ":" + d.Encoded[..12];
 
+    // Invariant: a plan reads the same in every CI runner's locale ("1.5 KiB", never "1,5 KiB").
     public static string Size(long bytes) => bytes switch
     {
-        < 1024 => $"{bytes} B",
-        < 1024 * 1024 => $"{bytes / 1024.0:0.0} KiB",
-        < 1024L * 1024 * 1024 => $"{bytes / 1024.0 / 1024:0.0} MiB",
-        _ => $"{bytes / 1024.0 / 1024 / 1024:0.00} GiB",
+        < 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
+        < 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB"),
+        < 1024L * 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0 / 1024:0.0} MiB"),
+        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0 / 1024 / 1024:0.00} GiB"),
     };
 }

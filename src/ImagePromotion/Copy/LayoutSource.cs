@@ -38,6 +38,13 @@ public sealed class LayoutSource(string directory) : IImageSource
         return Task.FromResult(new BlobStream(s, null));
     }
 
+    /// <summary>True when the layout exists and holds an image under <paramref name="tag"/>.</summary>
+    public bool HasTag(string tag)
+    {
+        try { return ResolveTagAsync(tag, CancellationToken.None).GetAwaiter().GetResult() is var _; }
+        catch (PromotionException) { return false; }
+    }
+
     private string BlobPath(Digest digest) => Path.Combine(directory, "blobs", digest.Algorithm, digest.Encoded);
 
     private async Task<Digest> ResolveTagAsync(string tag, CancellationToken ct)

@@ -30,6 +30,11 @@ public sealed class GitOpsPromotion(PromotionSession session)
     {
         var settings = environment.GitOps;
         if (settings is null) return null;
+        if (!Digest.TryParse(promoted.SourceDigest, out _))
+        {
+            session.Log.Information($"dry run: the GitOps manifests of {environment.Name} would then point at that digest");
+            return null;
+        }
         var target = ImageReference.Parse(promoted.Destination);
         var digest = Digest.Parse(promoted.SourceDigest);
         var image = settings.PinDigest ? target.WithTagAndDigest(target.Tag, digest).ToString() : target.ToString();

@@ -19,6 +19,8 @@ public sealed record SessionOptions
     public string? RunUrl { get; init; }
     public string ArtifactsDirectory { get; init; } = ".artifacts";
     public IReadOnlyDictionary<string, string?>? Environment { get; init; }
+    /// <summary>The phases this invocation runs, so a dry run can plan on what an earlier phase would create.</summary>
+    public IReadOnlySet<string> PlannedPhases { get; init; } = new HashSet<string>();
 }
 
 /// <summary>
@@ -91,6 +93,17 @@ public sealed class PromotionSession : IDisposable
     public RegistryClient Client(EnvironmentSettings environment) => Copier.Client(Config.RegistryOf(environment).Host);
 
     public string ArtifactsDirectory => Path.GetFullPath(Options.ArtifactsDirectory);
+
+    /// <summary>True in a dry run that also plans <paramref name="phase"/>, whose writes the later phases would see.</summary>
+    public bool PlansEarlier(string phase) => DryRun && Options.PlannedPhases.Contains(phase);
+
+    private readonly HashSet<string> _plannedChanges = new(StringComparer.Ordinal);
+
+    /// <summary>Notes, in a dry run, that an environment would point at a new digest by the end of this phase.</summary>
+    public void PlanChange(string environment) { if (DryRun) lock (_plannedChanges) _plannedChanges.Add(environment); }
+
+    /// <summary>True when an earlier phase of this dry run would change what <paramref name="environment"/> holds.</summary>
+    public bool ChangesEarlier(string environment) { lock (_plannedChanges) return DryRun && _plannedChanges.Contains(environment); }
 
     public void Dispose() => Transport.Dispose();
 }

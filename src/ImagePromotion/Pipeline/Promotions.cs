@@ -46,8 +46,15 @@ public sealed class Promotions(PromotionSession session)
         var target = session.Reference(Dev);
         var layout = Path.Combine(session.ArtifactsDirectory, "oci");
         var existing = await session.Client(Dev).HeadManifestAsync(target.Repository, target.Tag!, ct).ConfigureAwait(false);
-        if (existing is null && !Directory.Exists(layout))
-            throw new PromotionException($"{target} does not exist and no build is in {layout}: run --target=BuildOnce first");
+        var built = new LayoutSource(layout).HasTag(session.CommitTag);
+        if (existing is null && !built && session.PlansEarlier("BuildOnce"))
+        {
+            session.Log.Information($"dry run: would push the image BuildOnce builds to {target}");
+            session.PlanChange(Dev.Name);
+            return Result(target.ToString(), target, null);
+        }
+        if (existing is null && !built)
+            throw new PromotionException($"{target} does not exist and {layout} holds no build of commit {session.CommitTag}: run --target=BuildOnce first");
         if (existing is not null)
         {
             session.Log.Information($"{target} already points at {existing.Digest}: nothing to push");
@@ -55,6 +62,7 @@ public sealed class Promotions(PromotionSession session)
         }
         var result = await session.Copier.CopyAsync(new LayoutSource(layout), session.CommitTag, target,
             Options(Dev), ct).ConfigureAwait(false);
+        if (!result.UpToDate) session.PlanChange(Dev.Name);
         Report(result);
         // The push record names the builder, whom separation of duties keeps from approving production.
         if (!result.DryRun && result.DestinationDigest is { } pushed)
@@ -71,7 +79,16 @@ public sealed class Promotions(PromotionSession session)
         var target = session.Reference(targetEnv);
         if (digest is { } d) source = source.WithDigest(d);
         session.Log.Information($"promote {from} -> {to}: {source} -> {target}");
+        var producer = from == Config.Environments[0].Name ? "PushDev" : "Promote" + char.ToUpperInvariant(from[0]) + from[1..];
+        if (digest is null && (session.ChangesEarlier(from) || session.PlansEarlier(producer)
+            && await session.Client(Config.Environment(from)).HeadManifestAsync(source.Repository, source.Identifier, ct).ConfigureAwait(false) is null))
+        {
+            session.Log.Information($"dry run: {producer} would first point {source} at a new digest; this phase would then point {target} at it");
+            session.PlanChange(to);
+            return Result(source.ToString(), target, null);
+        }
         var result = await session.Copier.CopyAsync(source, target, Options(targetEnv), ct).ConfigureAwait(false);
+        if (!result.UpToDate) session.PlanChange(to);
         Report(result);
         // Evidence travels with the digest: scans, approvals and records follow the image into the target repository.
         if (!result.DryRun)
@@ -91,7 +108,13 @@ public sealed class Promotions(PromotionSession session)
         var env = Config.Environment(Config.Release.Environment);
         var production = session.Reference(env);
         var client = session.Client(env);
-        var current = await client.HeadManifestAsync(production.Repository, production.Tag!, ct).ConfigureAwait(false)
+        var current = await client.HeadManifestAsync(production.Repository, production.Tag!, ct).ConfigureAwait(false);
+        if (session.ChangesEarlier(env.Name) || current is null && session.PlansEarlier("PromoteProduction"))
+        {
+            session.Log.Information($"dry run: PromoteProduction would first point {production} at a new digest; this phase would then tag it {Config.Release.TagPrefix}YYYYMMDD-HHMMSS");
+            return Result(production.ToString(), production, null);
+        }
+        current = current
             ?? throw new PromotionException($"{production} does not exist: run --target=PromoteProduction first");
 
         var tags = await client.ListTagsAsync(production.Repository, ct).ConfigureAwait(false);
@@ -157,9 +180,10 @@ public sealed class Promotions(PromotionSession session)
         session.Log.Information($"{r.Destination} -> {r.DestinationDigest} (replaced {r.PreviousDigest ?? "nothing"}); blobs copied {r.BlobsCopied}, mounted {r.BlobsMounted}, skipped {r.BlobsSkipped}; {r.BytesUploaded} bytes uploaded; requests {string.Join(", ", r.Requests.Select(kv => $"{kv.Key}={kv.Value}"))}");
     }
 
-    private static CopyResult Result(string source, ImageReference target, Digest digest) => new()
+    /// <summary>A result for a phase that wrote nothing: already done, or (no digest) planned on an earlier phase's output.</summary>
+    private CopyResult Result(string source, ImageReference target, Digest? digest) => new()
     {
-        Source = source, Destination = target.ToString(), SourceDigest = digest.ToString(),
-        DestinationDigest = digest.ToString(), MediaType = "", UpToDate = true,
+        Source = source, Destination = target.ToString(), SourceDigest = digest?.ToString() ?? "(planned)",
+        DestinationDigest = digest?.ToString(), MediaType = "", UpToDate = digest is not null, DryRun = digest is null || session.DryRun,
     };
 }

@@ -50,6 +50,7 @@ public readonly partial record struct Digest
     public IncrementalHash CreateHash() => IncrementalHash.CreateHash(
         Algorithm == "sha512" ? HashAlgorithmName.SHA512 : HashAlgorithmName.SHA256);
 
-    [GeneratedRegex("^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-f0-9]{32,})$")]
+    // \z, not $: .NET's $ also matches before a final newline, which would accept "sha256:…\n".
+    [GeneratedRegex("^([a-z0-9]+(?:[.+_-][a-z0-9]+)*):([a-f0-9]{32,})\\z")]
     private static partial Regex Shape();
 }

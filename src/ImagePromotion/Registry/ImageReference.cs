@@ -142,7 +142,8 @@ public sealed partial record ImageReference
     private static PromotionException Invalid(string text, string why) =>
         new($"invalid image reference '{text}': {why}");
 
-    [GeneratedRegex(@"^[\w][\w.-]{0,127}$")]
+    // Docker's \w is ASCII and its $ is the very end; .NET's \w would let "café" through and its $ a trailing newline.
+    [GeneratedRegex(@"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\z")]
     private static partial Regex TagShape();
 
     [GeneratedRegex(@"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*$")]

@@ -201,6 +201,9 @@ public sealed class RegistryClient(RegistryTransport transport, string registry)
         var credential = transport.Credentials.Get(Registry);
         var fix = response.StatusCode switch
         {
+            // Token registries answer a missing permission with 401 too; the challenge's error tells it from a bad password.
+            HttpStatusCode.Unauthorized when !credential.IsAnonymous && InsufficientScope(response) is { } scope =>
+                $"the {credential} may not {ScopeAction(scope, repository)} (the token service granted less than '{scope}'): grant that access or use other credentials",
             HttpStatusCode.Unauthorized => credential.IsAnonymous
                 ? $"no credentials were found for {Registry}: set {Auth.CredentialStore.EnvironmentPrefix(Registry)}USERNAME and {Auth.CredentialStore.EnvironmentPrefix(Registry)}PASSWORD, or run docker login {Registry}"
                 : $"the {credential} were refused: check the user name and password",
@@ -213,6 +216,27 @@ public sealed class RegistryClient(RegistryTransport transport, string registry)
         {
             Transient = (int)response.StatusCode >= 500 || response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout,
         };
+    }
+
+    /// <summary>The scope a Bearer challenge says was missing (RFC 6750 <c>error="insufficient_scope"</c>), or null.</summary>
+    private static string? InsufficientScope(HttpResponseMessage response)
+    {
+        foreach (var header in response.Headers.WwwAuthenticate)
+            foreach (var challenge in Auth.AuthChallenge.ParseAll(header.Scheme + (header.Parameter is null ? "" : " " + header.Parameter)))
+                if (challenge.Parameters.TryGetValue("error", out var error) && error == "insufficient_scope")
+                    return challenge.Scope ?? "";
+        return null;
+    }
+
+    /// <summary><c>repository:prod/app:pull,push</c> → <c>push to prod/app</c>.</summary>
+    private static string ScopeAction(string scope, string repository)
+    {
+        var scopes = scope.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        var chosen = scopes.FirstOrDefault(x => x.EndsWith("push", StringComparison.Ordinal)) ?? scopes.FirstOrDefault();
+        var parts = chosen?.Split(':');
+        if (parts is { Length: 3 } && parts[0] == "repository")
+            return (parts[2].Contains("push", StringComparison.Ordinal) ? "push to " : "pull from ") + parts[1];
+        return "do this in " + repository;
     }
 
     private static async Task<string> ErrorDetailAsync(HttpResponseMessage response, CancellationToken ct)

@@ -25,6 +25,9 @@ public sealed class CredentialStore
     private JsonDocument? _dockerConfig;
     private bool _dockerConfigLoaded;
 
+    /// <summary>How long a credential helper may take; it may be waiting on a prompt nobody will answer.</summary>
+    internal TimeSpan HelperTimeout { get; init; } = TimeSpan.FromSeconds(30);
+
     public CredentialStore(IReadOnlyDictionary<string, string?>? environment = null)
     {
         _environment = environment ?? ReadProcessEnvironment();
@@ -179,9 +182,18 @@ public sealed class CredentialStore
         {
             process.StandardInput.Write(serverUrl);
             process.StandardInput.Close();
-            var stdout = process.StandardOutput.ReadToEnd();
-            process.StandardError.ReadToEnd();
-            if (!process.WaitForExit(30_000)) { try { process.Kill(); } catch { } throw new PromotionException($"credential helper {exe} did not answer within 30 s for {serverUrl}"); }
+            // Read both pipes in the background: a blocking read would wait for the helper forever (a keychain
+            // or GPG prompt nobody answers in CI) and the timeout below would never be reached.
+            var stdoutRead = process.StandardOutput.ReadToEndAsync();
+            var stderrRead = process.StandardError.ReadToEndAsync();
+            if (!process.WaitForExit(HelperTimeout))
+            {
+                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
+                throw new PromotionException($"credential helper {exe} did not answer within {(int)Math.Ceiling(HelperTimeout.TotalSeconds)} s for {serverUrl}: check that it can run without a prompt, or give the credentials as REGISTRY_<HOST>_USERNAME/PASSWORD instead");
+            }
+            if (!Task.WaitAll(new Task[] { stdoutRead, stderrRead }, HelperTimeout))
+                throw new PromotionException($"credential helper {exe} exited but kept its output open for {serverUrl}: check the helper");
+            var stdout = stdoutRead.Result;
             // Helpers answer "credentials not found in native keychain" with a non-zero exit: that means anonymous.
             if (process.ExitCode != 0) return null;
             try

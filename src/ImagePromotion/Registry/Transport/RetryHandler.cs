@@ -18,6 +18,10 @@ internal sealed class RetryHandler(TransportOptions options) : DelegatingHandler
             // A stalled registry looks like a dropped connection: bound the wait for headers per attempt.
             using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             attemptCts.CancelAfter(options.ResponseHeadersTimeout);
+            // A streamed body (a blob upload) goes out before the headers come back, however long that takes:
+            // the clock restarts with every chunk sent, so only an upload that stops moving is cut off.
+            if (!replayable && request.Content is { } body and not ProgressContent)
+                request.Content = new ProgressContent(body, () => attemptCts.CancelAfter(options.ResponseHeadersTimeout));
             try
             {
                 response = await base.SendAsync(request, attemptCts.Token).ConfigureAwait(false);

@@ -25,6 +25,12 @@ internal sealed class SchemeHandler(TransportOptions options) : DelegatingHandle
         {
             return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
+        catch (HttpRequestException ex) when (request.RequestUri!.Scheme == Uri.UriSchemeHttps && RejectedCertificate(ex) is { } why)
+        {
+            // The other side speaks TLS, so plain HTTP is no answer (it would come back as a baffling 400),
+            // and retrying cannot make the certificate trusted.
+            throw new PromotionException($"registry {host} presented a TLS certificate that is not trusted ({why}): give its CA certificate as a PEM bundle (CaBundlePath, promote-copy --ca-bundle=PATH)", ex);
+        }
         catch (HttpRequestException ex) when (request.RequestUri!.Scheme == Uri.UriSchemeHttps
                                               && ImageReference.IsLoopbackHost(host) && IsNotTls(ex))
         {
@@ -38,6 +44,19 @@ internal sealed class SchemeHandler(TransportOptions options) : DelegatingHandle
         options.InsecureRegistries.Contains(host) || ImageReference.IsLoopbackHost(host) || _plainHttp.ContainsKey(host);
 
     private static Uri ToHttp(Uri uri) => new UriBuilder(uri) { Scheme = Uri.UriSchemeHttp, Port = uri.Port }.Uri;
+
+    /// <summary>
+    /// The validation failure's message when the handshake failed on the certificate. .NET has no distinct
+    /// type for it: a refused certificate and a peer that is not TLS at all both surface as an
+    /// AuthenticationException, and only the former's message speaks of the remote certificate.
+    /// </summary>
+    private static string? RejectedCertificate(HttpRequestException ex)
+    {
+        for (Exception? e = ex.InnerException; e is not null; e = e.InnerException)
+            if (e is AuthenticationException && e.Message.Contains("certificate", StringComparison.OrdinalIgnoreCase))
+                return e.Message.TrimEnd('.');
+        return null;
+    }
 
     private static bool IsNotTls(HttpRequestException ex) =>
         ex.InnerException is AuthenticationException or IOException

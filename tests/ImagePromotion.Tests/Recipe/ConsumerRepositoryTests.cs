@@ -1,0 +1,105 @@
+using System.Text.RegularExpressions;
+using ImagePromotion.Registry;
+using ImagePromotion.Tests.Infrastructure;
+
+namespace ImagePromotion.Tests.Recipe;
+
+/// <summary>
+/// Adoption without copying: both packages packed into a folder feed, a throwaway consumer repository that
+/// loads them with the two directives of examples/consumer/build.cake, and its PromoteStaging run against
+/// two real registries. One consumer for the class; the tests run in order.
+/// </summary>
+[TestFixture, NonParallelizable, Order(1100)]
+public sealed class ConsumerRepositoryTests
+{
+    private static readonly TimeSpan Budget = TimeSpan.FromMinutes(6);
+    private const string Repository = "team/consumer-app";
+
+    private string _work = null!;
+    private RecipePackages _packages = null!;
+    private RegistryServer _dev = null!;
+    private RegistryServer _prod = null!;
+    private ConsumerRepository _consumer = null!;
+    private PushedImage _image = null!;
+    private CancellationTokenSource _cts = null!;
+
+    [OneTimeSetUp]
+    public async Task Start()
+    {
+        _cts = new CancellationTokenSource(Budget);
+        var root = RecipeSource.RepositoryRoot();
+        _work = Directory.CreateTempSubdirectory("consumer-").FullName;
+        var feed = Directory.CreateDirectory(Path.Combine(_work, "feed")).FullName;
+        _packages = await RecipePackages.PackAsync(root, feed, _cts.Token);
+        _dev = await RegistryServer.StartAsync(cancellationToken: _cts.Token);
+        _prod = await RegistryServer.StartAsync(cancellationToken: _cts.Token);
+        _consumer = await ConsumerRepository.CreateAsync(root, Directory.CreateDirectory(Path.Combine(_work, "repo")).FullName, feed, $$"""
+            service: consumer-app
+            build: { context: ., builder: buildah }
+            registries:
+              dev: { host: {{_dev.Host}}, insecure: true }
+              prod: { host: {{_prod.Host}}, insecure: true }
+            environments:
+              dev: { registry: dev, repository: {{Repository}}, tag: "git-{commit}", tagMayMove: false }
+              staging: { registry: dev, repository: {{Repository}}, tag: staging }
+              production: { registry: prod, repository: {{Repository}}, tag: production }
+            """, _cts.Token);
+        // The build of this commit is already in dev, as after the consumer's CI pushed it: BuildOnce and
+        // PushDev find it there and skip, so the run needs no container builder.
+        _image = await TestImages.PushRandomImageAsync(_dev, Repository, $"git-{_consumer.CommitTag}", cancellationToken: _cts.Token);
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop()
+    {
+        if (_prod is not null) await _prod.DisposeAsync();
+        if (_dev is not null) await _dev.DisposeAsync();
+        _cts?.Dispose();
+        try { Directory.Delete(_work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    [Test, Order(1)]
+    public void The_packages_hold_the_module_with_its_dependencies_and_every_cake_file_as_content()
+    {
+        Assert.That(RecipePackages.Entries(_packages.ModulePackage), Does.Contain("lib/net10.0/ImagePromotion.dll"));
+        Assert.That(RecipePackages.Dependencies(_packages.ModulePackage), Is.EquivalentTo(new Dictionary<string, string>
+        {
+            ["YamlDotNet"] = "18.1.0", ["Octokit"] = "14.0.0",
+        }));
+        var cake = RecipePackages.Entries(_packages.RecipePackage).Where(e => e.EndsWith(".cake", StringComparison.Ordinal));
+        Assert.That(cake, Is.EquivalentTo(RecipeSource.CakeFiles(RecipeSource.RepositoryRoot()).Select(f => "content/" + f)));
+        Assert.That(RecipePackages.Dependencies(_packages.RecipePackage), Is.Empty, "the module comes in through #addin, not as a dependency");
+    }
+
+    [Test, Order(2)]
+    public async Task PromoteStaging_from_the_packages_points_staging_at_the_digest_built_once()
+    {
+        var run = await _consumer.BuildAsync(_cts.Token, "--target=PromoteStaging", $"--commit={_consumer.Commit}");
+        TestContext.Out.WriteLine(run.Output);
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Output);
+        Assert.That(run.Output, Does.Contain("not building again"), "BuildOnce found the commit's build in dev");
+        Assert.That(run.Output, Does.Contain("nothing to push"), "PushDev found it too");
+        Assert.That(File.Exists(Path.Combine(_consumer.Directory, "tools", $"ImagePromotion.Recipe.{_packages.Version}", "content", "lib", "host.cake")),
+            "Cake installed the recipe package into the consumer's tools/");
+        using var client = _dev.CreateClient();
+        var staging = await client.GetManifestDigestAsync(Repository, "staging", _cts.Token);
+        Assert.That(staging, Is.EqualTo(_image.Digest), "staging is the same artifact as dev, not a rebuild");
+        using var production = _prod.CreateClient();
+        Assert.That(await production.GetManifestDigestAsync(Repository, "production", _cts.Token), Is.Null, "PromoteStaging stops at staging");
+    }
+
+    [Test, Order(3)]
+    public async Task Status_finds_the_consumers_config_commit_and_artifacts_folder_by_itself()
+    {
+        // No --config and no --commit: promotion.yaml at the consumer's root, the commit from its git HEAD,
+        // the summary under its .artifacts. Any path resolved against this checkout would miss all three.
+        var run = await _consumer.BuildAsync(_cts.Token, "--target=Status");
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Output);
+        var rows = Regex.Matches(run.Output, @"^(dev|staging|production)\s+(\S+)\s+(\S+)", RegexOptions.Multiline)
+            .ToDictionary(m => m.Groups[1].Value, m => (Reference: m.Groups[2].Value, Digest: m.Groups[3].Value));
+        Assert.That(rows["dev"], Is.EqualTo(($"{_dev.Host}/{Repository}:git-{_consumer.CommitTag}", _image.Digest.ToString())), run.Output);
+        Assert.That(rows["staging"].Digest, Is.EqualTo(_image.Digest.ToString()), run.Output);
+        Assert.That(rows["production"].Digest, Is.EqualTo("(absent)"), run.Output);
+        Assert.That(File.Exists(Path.Combine(_consumer.Directory, ".artifacts", "summary.md")), "artifacts go to the consumer's .artifacts");
+    }
+}
