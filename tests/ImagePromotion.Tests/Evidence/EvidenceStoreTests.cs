@@ -145,7 +145,7 @@ public sealed class EvidenceStoreTests
             var store = new EvidenceStore(transport, log);
             await store.PushAsync(source, new EvidencePiece(EvidenceTypes.PromotionRecord, Record(image.Digest, "dev")), CancellationToken.None);
             await store.PushAsync(source, new EvidencePiece(EvidenceTypes.ApprovalDecision, Record(image.Digest, "ok")), CancellationToken.None);
-            await new Copy.ImageCopier(transport, log).CopyAsync(source, destination, new Copy.CopyOptions(), CancellationToken.None);
+            await new ImagePromotion.Copy.ImageCopier(transport, log).CopyAsync(source, destination, new ImagePromotion.Copy.CopyOptions(), CancellationToken.None);
 
             Assert.That(await store.CopyAsync(source, destination, CancellationToken.None), Is.EqualTo(2));
             Assert.That(await store.CopyAsync(source, destination, CancellationToken.None), Is.EqualTo(0), "a re-run copies nothing");
