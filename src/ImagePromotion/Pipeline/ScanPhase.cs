@@ -77,13 +77,14 @@ public sealed class ScanPhase(PromotionSession session, TimeProvider? clock = nu
             await scan.RunScannersAsync(runner, scanTarget, settings?.Scanners, credentials, ct).ConfigureAwait(false);
         var result = scan.Complete();
 
-        Directory.CreateDirectory(session.ArtifactsDirectory);
-        await File.WriteAllBytesAsync(Path.Combine(session.ArtifactsDirectory, "scan-result.json"), result.ToJsonBytes(), ct).ConfigureAwait(false);
         Descriptor? evidence = null;
         if (session.DryRun)
             session.Log.Information($"dry run: would attach the scan result to {scanTarget}; nothing written");
         else
         {
+            // The full result as a file a CI run can upload next to promotions.jsonl.
+            Directory.CreateDirectory(session.ArtifactsDirectory);
+            await File.WriteAllBytesAsync(Path.Combine(session.ArtifactsDirectory, "scan-result.json"), result.ToJsonBytes(), ct).ConfigureAwait(false);
             evidence = await new EvidenceStore(session.Transport, session.Log, clock)
                 .PushAsync(scanTarget, new EvidencePiece(EvidenceTypes.ScanResult, result.ToJsonBytes()), ct).ConfigureAwait(false);
             session.Log.Information($"scan: result attached to {scanTarget.Name}@{top.Digest} as {evidence.Digest}");

@@ -209,6 +209,22 @@ public sealed class GatedPromotionTests
     }
 
     [Test]
+    public async Task An_active_freeze_window_refuses_by_name()
+    {
+        var repository = NewRepository();
+        var frozen = Gates + "\n      freeze: [{ name: always, timeZone: Europe/Berlin, days: [Mon, Tue, Wed, Thu, Fri, Sat, Sun], start: \"00:00\", end: \"00:00\" }]\n";
+        var yaml = _sandbox.Yaml(Scan, frozen, repository);
+        await UpToStagingAsync(repository, yaml);
+        using var session = _sandbox.Session(yaml);
+
+        var outcome = await new GatedPromotion(session).PromoteAsync(new GatedPromotionRequest("staging", "production"), CancellationToken.None);
+
+        Assert.That(outcome.Gates!.FailedGates.Select(g => g.Gate), Is.EqualTo(new[] { "freeze-window" }));
+        Assert.That(outcome.Gates.FailedGates[0].Reason, Does.Contain("'always'").And.Contain("Europe/Berlin"));
+        Assert.That(await ProductionDigestAsync(repository), Is.Null);
+    }
+
+    [Test]
     public void A_gates_section_with_an_unknown_key_or_bad_cel_is_a_one_line_error()
     {
         var ex = Assert.Throws<PromotionException>(() => _sandbox.Session(_sandbox.Yaml("", Gates.Replace("lock: { locked: false }", "lok: { locked: true }"))));
