@@ -1,9 +1,10 @@
-// PromoteStaging: tag-based promotion, a pure manifest retag inside the dev repository.
+// PromoteStaging: tag-based promotion, a pure manifest retag inside the dev repository, through staging's gates
+// (if any); the record it writes is staging's history, which production's staging gate reads.
 Phase("PromoteStaging", "Point the staging tag at the commit's digest (same repository: one manifest write)",
     async () =>
     {
         CheckEnvironmentArgument("staging");
-        PublishImage(await new Promotions(Session).PromoteAsync(Session.Config.Environments[0].Name, "staging",
-            RequestedDigest(), CancellationToken.None));
+        ReportPromotion(await new GatedPromotion(Session).PromoteAsync(
+            new GatedPromotionRequest(Session.Config.Environments[0].Name, "staging") { Digest = RequestedDigest() }, CancellationToken.None));
     }, "digest")
     .IsDependentOn("PushDev");

@@ -83,6 +83,7 @@ public static class ConfigLoader
             var settings = new EnvironmentSettings(name, registry, env.RequiredString("repository"), env.RequiredString("tag"), env.Bool("tagMayMove", true))
             {
                 GitOps = ReadGitOps(env.Mapping("gitops"), file),
+                Gates = GateConfigReader.ReadGates(env.Mapping("gates"), name),
             };
             env.RejectUnknown();
             environments.Add(settings);
@@ -105,6 +106,7 @@ public static class ConfigLoader
                     throw new PromotionException($"{file}: 'sandbox.registries' names '{name}', which is not under registries");
             sb.RejectUnknown();
         }
+        var scan = GateConfigReader.ReadScan(r.Mapping("scan"));
         r.RejectUnknown();
         foreach (var e in environments)
         {
@@ -118,7 +120,7 @@ public static class ConfigLoader
         return new PromotionConfig
         {
             Source = file, BaseDirectory = baseDirectory, Service = service, Build = build, Registries = registries,
-            Environments = environments, Release = release, Sandbox = sandbox,
+            Environments = environments, Release = release, Sandbox = sandbox, Scan = scan,
         };
     }
 

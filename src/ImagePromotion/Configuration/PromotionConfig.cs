@@ -14,6 +14,8 @@ public sealed record PromotionConfig
     public required IReadOnlyList<EnvironmentSettings> Environments { get; init; }
     public required ReleaseSettings Release { get; init; }
     public SandboxSettings? Sandbox { get; init; }
+    /// <summary>The <c>scan:</c> section; null runs the built-in checks and every installed scanner.</summary>
+    public ScanSettings? Scan { get; init; }
 
     public EnvironmentSettings Environment(string name) =>
         Environments.FirstOrDefault(e => e.Name == name)
@@ -35,6 +37,8 @@ public sealed record RegistrySettings(string Name, string Host, bool Insecure, s
 public sealed record EnvironmentSettings(string Name, string Registry, string Repository, string Tag, bool TagMayMove)
 {
     public GitOpsSettings? GitOps { get; init; }
+    /// <summary>The gates a promotion into this environment must pass; null: none.</summary>
+    public GateSettings? Gates { get; init; }
 }
 
 public sealed record GitOpsSettings

@@ -50,6 +50,52 @@ internal sealed class YamlReader(string file, string path, YamlMappingNode node)
         return seq.Children.Select(c => c is YamlScalarNode { Value: { } v } ? v : throw Error(c, key, "must be a list of text values")).ToArray();
     }
 
+    public int Int(string key, int fallback)
+    {
+        var n = Find(key);
+        if (n is null) return fallback;
+        if (n is YamlScalarNode { Value: { } v } && int.TryParse(v, System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out var i)) return i;
+        throw Error(n, key, "must be a whole number");
+    }
+
+    /// <summary>A list whose items are mappings (allowlist entries, freeze windows); scalar items come back as null readers with their text.</summary>
+    public IEnumerable<(YamlReader? Reader, string? Scalar, int Line)> Items(string key)
+    {
+        var n = Find(key);
+        if (n is null) yield break;
+        if (n is not YamlSequenceNode seq) throw Error(n, key, "must be a list");
+        var i = 0;
+        foreach (var item in seq.Children)
+        {
+            var at = $"{key}[{i++}]";
+            if (item is YamlMappingNode m) yield return (new YamlReader(file, Join(at), m), null, (int)item.Start.Line);
+            else if (item is YamlScalarNode { Value: { } v }) yield return (null, v, (int)item.Start.Line);
+            else throw Error(item, at, "must be a value or a mapping");
+        }
+    }
+
+    /// <summary>A mapping of user-chosen keys to text values (e.g. scan rule overrides).</summary>
+    public IReadOnlyDictionary<string, string?> StringMap(string key)
+    {
+        var n = Find(key);
+        if (n is null) return new Dictionary<string, string?>();
+        if (n is not YamlMappingNode m) throw Error(n, key, "must be a mapping of names to values");
+        var map = new Dictionary<string, string?>(StringComparer.Ordinal);
+        foreach (var (k, v) in m.Children)
+        {
+            var name = ((YamlScalarNode)k).Value ?? "";
+            map[name] = v is YamlScalarNode s ? s.Value : throw Error(v, $"{key}.{name}", "must be a text value");
+        }
+        return map;
+    }
+
+    public string FileName => file;
+
+    /// <summary>The dotted path of this mapping, for messages.</summary>
+    public string Here => path;
+
+    public string PathOf(string key) => Join(key);
+
     public YamlReader? Mapping(string key)
     {
         var n = Find(key);

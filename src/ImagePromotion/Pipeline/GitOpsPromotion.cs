@@ -11,6 +11,9 @@ namespace ImagePromotion.Pipeline;
 public sealed record GitOpsOutcome(string Branch, string? Commit, bool Changed, IReadOnlyList<string> Files, string? Diff)
 {
     public string? PullRequestUrl { get; init; }
+    public int? PullRequestNumber { get; init; }
+    /// <summary>The pull request's head commit as GitHub sees it: approvals count only when bound to it.</summary>
+    public string? PullRequestHeadSha { get; init; }
     public bool? Merged { get; init; }
     public string? MergeReason { get; init; }
 }
@@ -100,7 +103,7 @@ public sealed class GitOpsPromotion(PromotionSession session)
         session.Log.Information($"pull request {(pr.Created ? "opened" : "updated")}: {pr.HtmlUrl}");
         if (pr.Merge is { } merge)
             session.Log.Information(merge.Merged ? $"pull request #{pr.Number} merged ({merge.Sha})" : $"pull request #{pr.Number} not merged: {merge.Reason}");
-        return outcome with { PullRequestUrl = pr.HtmlUrl, Merged = pr.Merge?.Merged, MergeReason = pr.Merge?.Reason };
+        return outcome with { PullRequestUrl = pr.HtmlUrl, PullRequestNumber = pr.Number, PullRequestHeadSha = pr.HeadSha, Merged = pr.Merge?.Merged, MergeReason = pr.Merge?.Reason };
     }
 
     private string? Environment(string name) =>

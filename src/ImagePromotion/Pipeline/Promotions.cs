@@ -64,6 +64,10 @@ public sealed class Promotions(PromotionSession session)
             Options(Dev), ct).ConfigureAwait(false);
         if (!result.UpToDate) session.PlanChange(Dev.Name);
         Report(result);
+        // The push record names the builder, whom separation of duties keeps from approving production.
+        if (!result.DryRun && result.DestinationDigest is { } pushed)
+            await new PromotionRecorder(session).RecordAsync(PromotionFacts.Record(session, "push", null, null, Dev.Name, target.ToString(), pushed,
+                result.PreviousDigest, await PromotionFacts.BranchAsync(session, ct).ConfigureAwait(false)), target.WithDigest(Digest.Parse(pushed)), ct).ConfigureAwait(false);
         return result;
     }
 
@@ -86,6 +90,12 @@ public sealed class Promotions(PromotionSession session)
         var result = await session.Copier.CopyAsync(source, target, Options(targetEnv), ct).ConfigureAwait(false);
         if (!result.UpToDate) session.PlanChange(to);
         Report(result);
+        // Evidence travels with the digest: scans, approvals and records follow the image into the target repository.
+        if (!result.DryRun)
+        {
+            var promoted = Digest.Parse(result.SourceDigest);
+            await new Evidence.EvidenceStore(session.Transport, session.Log).CopyAsync(source.WithDigest(promoted), target, ct).ConfigureAwait(false);
+        }
         return result;
     }
 
@@ -122,6 +132,15 @@ public sealed class Promotions(PromotionSession session)
         var result = await session.Copier.CopyAsync(production.WithDigest(current.Digest), production.WithTag(releaseTag),
             new CopyOptions { DryRun = session.DryRun, AllowTagMove = false, GuardTag = true }, ct).ConfigureAwait(false);
         Report(result);
+        if (!result.DryRun)
+        {
+            // Release history: each release record names the release before it, so a rollback knows what it goes back to.
+            var previous = newest is null ? null : (await client.HeadManifestAsync(production.Repository, newest, ct).ConfigureAwait(false))?.Digest.ToString();
+            var record = PromotionFacts.Record(session, "release", env.Name, production.ToString(), env.Name, production.WithTag(releaseTag).ToString(),
+                current.Digest.ToString(), previous, await PromotionFacts.BranchAsync(session, ct).ConfigureAwait(false));
+            await new PromotionRecorder(session).RecordAsync(record, production.WithDigest(current.Digest), ct).ConfigureAwait(false);
+            LastRecord = record;
+        }
         return result;
     }
 
@@ -148,6 +167,9 @@ public sealed class Promotions(PromotionSession session)
         }
         return rows;
     }
+
+    /// <summary>The record the last phase wrote, for the host's step summary.</summary>
+    public PromotionRecord? LastRecord { get; private set; }
 
     private CopyOptions Options(EnvironmentSettings target) => new() { DryRun = session.DryRun, AllowTagMove = target.TagMayMove, GuardTag = true };
 

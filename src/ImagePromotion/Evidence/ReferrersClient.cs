@@ -1,0 +1,144 @@
+using System.Net;
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ImagePromotion.Registry;
+using ImagePromotion.Registry.Transport;
+
+namespace ImagePromotion.Evidence;
+
+/// <summary>
+/// The parts of the distribution spec the engine's client does not need: the referrers API, pushing a manifest
+/// while reading the <c>OCI-Subject</c> answer, and the referrers tag schema (the fallback for registries such as
+/// distribution 2.8 that have no referrers API: an index under the tag <c>sha256-&lt;hex&gt;</c>).
+/// </summary>
+internal sealed class ReferrersClient(RegistryTransport transport, string registry)
+{
+    private readonly Uri _base = new($"https://{(registry == ImageReference.DockerHub ? "registry-1.docker.io" : registry)}/v2/");
+    private readonly RegistryClient _client = new(transport, registry);
+
+    public RegistryClient Client => _client;
+    public string Registry => registry;
+
+    /// <summary>The referrers of a digest through the API, or null when the registry has no referrers API (404).</summary>
+    public async Task<IReadOnlyList<Descriptor>?> GetReferrersAsync(string repository, Digest subject, string? artifactType, CancellationToken ct)
+    {
+        var path = $"{repository}/referrers/{subject}" + (artifactType is null ? "" : "?artifactType=" + Uri.EscapeDataString(artifactType));
+        using var request = new HttpRequestMessage(HttpMethod.Get, new Uri(_base, path)).WithScopes(RequestScopes.Pull(repository));
+        request.Headers.Accept.ParseAdd(MediaTypes.OciIndex);
+        using var response = await SendAsync(request, $"list referrers of {repository}@{subject}", ct).ConfigureAwait(false);
+        // A registry with the API answers 200 with an empty index for a digest without referrers; 404 means no API.
+        if (response.StatusCode == HttpStatusCode.NotFound) return null;
+        if (!response.IsSuccessStatusCode)
+            throw new PromotionException($"registry {registry} refused to list the referrers of {repository}@{subject}: {(int)response.StatusCode} {response.ReasonPhrase}; check access to {repository}");
+        var media = response.Content.Headers.ContentType?.MediaType;
+        if (media is not null && media != MediaTypes.OciIndex && media != "application/json")
+            return null; // some registries answer the unknown route with an HTML or text page
+        var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+        Manifest index;
+        try { index = Manifest.Parse(bytes, MediaTypes.OciIndex, $"referrers of {registry}/{repository}@{subject}"); }
+        catch (PromotionException) { return null; }
+        // Filtering is optional for the registry (it says so in OCI-Filters-Applied): filter again ourselves.
+        return index.Manifests.Where(d => artifactType is null || d.ArtifactType == artifactType).ToArray();
+    }
+
+    /// <summary>The fallback index under the subject's tag, or an empty list when there is none.</summary>
+    public async Task<(IReadOnlyList<Descriptor> Entries, Manifest? Index)> GetFallbackAsync(string repository, Digest subject, CancellationToken ct)
+    {
+        var tag = EvidenceArtifact.FallbackTag(subject);
+        var index = await _client.GetManifestAsync(repository, tag, null, ct).ConfigureAwait(false);
+        if (index is null) return (Array.Empty<Descriptor>(), null);
+        if (!MediaTypes.IsIndex(index.MediaType))
+            throw new PromotionException($"{registry}/{repository}:{tag} is a {index.MediaType}, not the referrers index the tag schema expects: delete that tag, it is reserved for evidence of {subject}");
+        return (index.Manifests, index);
+    }
+
+    /// <summary>
+    /// Adds a referrer to the fallback index (read, add, write). Concurrent writers can lose an entry, so the
+    /// index is read back after the write and the update repeated until the entry is there.
+    /// </summary>
+    public async Task AddToFallbackAsync(string repository, Digest subject, Descriptor referrer, CancellationToken ct)
+    {
+        var tag = EvidenceArtifact.FallbackTag(subject);
+        for (var attempt = 1; ; attempt++)
+        {
+            var (entries, _) = await GetFallbackAsync(repository, subject, ct).ConfigureAwait(false);
+            if (entries.Any(e => e.Digest == referrer.Digest)) return;
+            var manifests = new JsonArray();
+            foreach (var e in entries.Append(referrer)) manifests.Add(EvidenceArtifact.Json(e));
+            var bytes = JsonSerializer.SerializeToUtf8Bytes(new JsonObject
+            {
+                ["schemaVersion"] = 2,
+                ["mediaType"] = MediaTypes.OciIndex,
+                ["manifests"] = manifests,
+            });
+            var index = Manifest.Parse(bytes, MediaTypes.OciIndex, $"{registry}/{repository}:{tag}");
+            await _client.PutManifestAsync(repository, tag, index, ct).ConfigureAwait(false);
+            var (after, _) = await GetFallbackAsync(repository, subject, ct).ConfigureAwait(false);
+            if (after.Any(e => e.Digest == referrer.Digest)) return;
+            if (attempt >= 5)
+                throw new PromotionException($"{registry}/{repository}:{tag}: another writer kept replacing the referrers index; run again to attach the evidence");
+            await Task.Delay(100 * attempt, ct).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Pushes a manifest by digest; true when the registry answered with <c>OCI-Subject</c> (it indexes referrers itself).</summary>
+    public async Task<bool> PutManifestAsync(string repository, Manifest manifest, CancellationToken ct)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Put, new Uri(_base, $"{repository}/manifests/{manifest.Digest}"))
+            .WithScopes(RequestScopes.Push(repository));
+        request.Content = new ByteArrayContent(manifest.Bytes);
+        request.Content.Headers.ContentType = new MediaTypeHeaderValue(manifest.MediaType);
+        using var response = await SendAsync(request, $"write manifest {repository}@{manifest.Digest}", ct).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            var body = await response.Content.ReadAsStringAsync(ct).ConfigureAwait(false);
+            throw new PromotionException($"registry {registry} refused to write evidence manifest {repository}@{manifest.Digest}: {(int)response.StatusCode} {response.ReasonPhrase} {OneLine(body)}; check push access to {repository}");
+        }
+        return response.Headers.Contains("OCI-Subject");
+    }
+
+    /// <summary>Uploads a small blob (evidence JSON, the empty config) unless the repository has it.</summary>
+    public async Task EnsureBlobAsync(string repository, Descriptor descriptor, byte[] content, CancellationToken ct)
+    {
+        if (await _client.BlobExistsAsync(repository, descriptor.Digest, ct).ConfigureAwait(false)) return;
+        var location = await _client.StartUploadAsync(repository, ct).ConfigureAwait(false);
+        var body = new ByteArrayContent(content);
+        body.Headers.ContentType = new MediaTypeHeaderValue("application/octet-stream");
+        await _client.CompleteUploadAsync(repository, location, descriptor.Digest, body, ct).ConfigureAwait(false);
+    }
+
+    /// <summary>Reads a small blob whole and checks it against its descriptor.</summary>
+    public async Task<byte[]> ReadBlobAsync(string repository, Descriptor descriptor, long limit, CancellationToken ct)
+    {
+        if (descriptor.Size > limit)
+            throw new PromotionException($"blob {descriptor.Digest} in {registry}/{repository} is {descriptor.Size} bytes, over the {limit}-byte evidence limit");
+        using var response = await _client.GetBlobAsync(repository, descriptor.Digest, ct).ConfigureAwait(false);
+        var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+        if (bytes.Length != descriptor.Size)
+            throw new PromotionException($"blob {descriptor.Digest} in {registry}/{repository} is {bytes.Length} bytes, not the {descriptor.Size} its manifest states");
+        if (!descriptor.Digest.Matches(bytes))
+            throw new PromotionException($"blob {descriptor.Digest} in {registry}/{repository} does not hash to its digest: the registry served other content");
+        return bytes;
+    }
+
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string what, CancellationToken ct)
+    {
+        try
+        {
+            var response = await transport.Http.SendAsync(request, ct).ConfigureAwait(false);
+            await response.Content.LoadIntoBufferAsync(ct).ConfigureAwait(false);
+            return response;
+        }
+        catch (HttpRequestException ex)
+        {
+            throw new PromotionException($"cannot reach registry {registry} to {what} ({ex.Message.TrimEnd('.')}): check that it is running and the address is right", ex) { Transient = true };
+        }
+    }
+
+    private static string OneLine(string text)
+    {
+        var line = text.ReplaceLineEndings(" ").Trim();
+        return line.Length > 200 ? line[..200] + "…" : line;
+    }
+}

@@ -1,0 +1,102 @@
+using ImagePromotion.Configuration;
+using ImagePromotion.Evidence;
+using ImagePromotion.Registry;
+using ImagePromotion.Scanning;
+
+namespace ImagePromotion.Pipeline;
+
+/// <summary>What the Scan phase found, and where its result was attached.</summary>
+public sealed record ScanOutcome(ImageReference Image, ScanResult Result, Descriptor? Evidence);
+
+/// <summary>
+/// The Scan phase: resolves the image to its digest, streams the config and every layer from the registry into
+/// the built-in checks (nothing unpacked to disk), runs the external scanners on the exact digest, and attaches
+/// the one result to the image as evidence so a later promotion, on any machine, can find it.
+/// </summary>
+public sealed class ScanPhase(PromotionSession session, TimeProvider? clock = null)
+{
+    private const int MaxConfigBytes = 4 * 1024 * 1024;
+
+    /// <param name="image">The image to scan; null scans the commit's image in the first environment (dev).</param>
+    /// <param name="scannerPath">PATH used to look for scanners (tests); null: this process's PATH.</param>
+    /// <returns>Null only in a dry run whose image is not pushed yet (the plan of a run that would push it first).</returns>
+    public async Task<ScanOutcome?> RunAsync(ImageReference? image, CancellationToken ct, string? scannerPath = null)
+    {
+        var reference = image ?? session.Reference(session.Config.Environments[0]);
+        var client = session.Copier.Client(reference.Registry);
+        var top = await client.GetManifestAsync(reference.Repository, reference.Identifier, reference.Digest, ct).ConfigureAwait(false);
+        if (top is null && session.DryRun && image is null)
+        {
+            session.Log.Information($"dry run: would scan {reference} once it is pushed");
+            return null;
+        }
+        if (top is null)
+            throw new PromotionException($"{reference} does not exist: push the image first, or pass --image=REF of an existing image");
+        var pinned = reference.WithTagAndDigest(reference.Tag, top.Digest);
+        var settings = session.Config.Scan;
+        session.Log.Information($"scan: {pinned}");
+
+        var scan = new ImageScan(top.Digest, settings?.Policy, settings?.Rules, clock, session.Log);
+        var images = new List<Manifest>();
+        if (MediaTypes.IsIndex(top.MediaType))
+        {
+            foreach (var child in top.Manifests.Where(m => MediaTypes.IsImageManifest(m.MediaType)))
+                images.Add(await client.GetManifestAsync(reference.Repository, child.Digest.ToString(), child.Digest, ct).ConfigureAwait(false)
+                    ?? throw new PromotionException($"{reference.Name}@{child.Digest} (a platform of {pinned}) is missing: the image is incomplete; push it again"));
+        }
+        else images.Add(top);
+
+        foreach (var manifest in images)
+        {
+            var config = manifest.Config!;
+            using (var response = await client.GetBlobAsync(reference.Repository, config.Digest, ct).ConfigureAwait(false))
+            {
+                if (config.Size > MaxConfigBytes)
+                    throw new PromotionException($"config {config.Digest} of {pinned} is {config.Size} bytes: not an image configuration");
+                var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+                if (!config.Digest.Matches(bytes))
+                    throw new PromotionException($"config {config.Digest} of {pinned} does not match its digest: the registry served other content");
+                scan.InspectConfig(bytes, $"config {config.Digest}");
+            }
+            foreach (var layer in manifest.Blobs.Skip(1))
+            {
+                // Streamed straight from the registry into the tar reader: a layer is never held whole or unpacked.
+                using var response = await client.GetBlobAsync(reference.Repository, layer.Digest, ct).ConfigureAwait(false);
+                await using var stream = await response.Content.ReadAsStreamAsync(ct).ConfigureAwait(false);
+                await scan.ScanLayerAsync(layer.Digest, layer.MediaType, stream, ct).ConfigureAwait(false);
+            }
+        }
+
+        var runner = new ScannerRunner(session.Log) { Timeout = settings?.Timeout ?? TimeSpan.FromMinutes(10), PathVariable = scannerPath };
+        var credential = session.Transport.Credentials.Get(reference.Registry);
+        var credentials = credential is { Username: { } user, Password: { } password } ? new ScannerCredentials(user, password) : null;
+        var scanTarget = reference.WithDigest(top.Digest);
+        if (settings?.Scanners is { Count: 0 })
+            session.Log.Information("scan: no external scanner configured (scan.scanners is empty): built-in checks only");
+        else
+            await scan.RunScannersAsync(runner, scanTarget, settings?.Scanners, credentials, ct).ConfigureAwait(false);
+        var result = scan.Complete();
+
+        Descriptor? evidence = null;
+        if (session.DryRun)
+            session.Log.Information($"dry run: would attach the scan result to {scanTarget}; nothing written");
+        else
+        {
+            // The full result as a file a CI run can upload next to promotions.jsonl.
+            Directory.CreateDirectory(session.ArtifactsDirectory);
+            await File.WriteAllBytesAsync(Path.Combine(session.ArtifactsDirectory, "scan-result.json"), result.ToJsonBytes(), ct).ConfigureAwait(false);
+            evidence = await new EvidenceStore(session.Transport, session.Log, clock)
+                .PushAsync(scanTarget, new EvidencePiece(EvidenceTypes.ScanResult, result.ToJsonBytes()), ct).ConfigureAwait(false);
+            session.Log.Information($"scan: result attached to {scanTarget.Name}@{top.Digest} as {evidence.Digest}");
+        }
+        return new ScanOutcome(pinned, result, evidence);
+    }
+
+    /// <summary>Throws the one-line failure a host exits with when the scan did not pass.</summary>
+    public static void ThrowIfFailed(ScanOutcome? outcome)
+    {
+        if (outcome is null || outcome.Result.Passed) return;
+        var reasons = outcome.Result.Reasons.Take(3).ToArray();
+        throw new PromotionException($"scan of {outcome.Image} FAILED: {string.Join("; ", reasons)}: fix the image, or adjust scan.thresholds / scan.allowlist (with a reason and an expiry)");
+    }
+}

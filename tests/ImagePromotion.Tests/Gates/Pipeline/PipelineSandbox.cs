@@ -1,0 +1,93 @@
+using System.Text.Json;
+using System.Text.Json.Nodes;
+using ImagePromotion.Configuration;
+using ImagePromotion.Logging;
+using ImagePromotion.Pipeline;
+using ImagePromotion.Registry;
+using ImagePromotion.Tests.Infrastructure;
+using ImagePromotion.Tests.Scanning;
+
+namespace ImagePromotion.Tests.Gates.Pipeline;
+
+/// <summary>Two real registries (dev+staging, production) and a promotion.yaml for them, as the sandbox has.</summary>
+internal sealed class PipelineSandbox : IAsyncDisposable
+{
+    public const string Commit = "0123456789abcdef0123456789abcdef01234567";
+    public RegistryServer Dev { get; private init; } = null!;
+    public RegistryServer Prod { get; private init; } = null!;
+    public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("gates-").FullName;
+    public MemoryLog Log { get; private set; } = new();
+
+    public static async Task<PipelineSandbox> StartAsync() =>
+        new() { Dev = await RegistryServer.StartAsync(), Prod = await RegistryServer.StartAsync() };
+
+    /// <summary>The configuration: the sandbox's environments plus <paramref name="extra"/> (top-level YAML) and production <paramref name="productionExtra"/> (indented 4).</summary>
+    public string Yaml(string extra = "", string productionExtra = "", string repository = "team/app") => $"""
+        service: app
+        registries:
+          dev: {"{"} host: {Dev.Host}, insecure: true {"}"}
+          prod: {"{"} host: {Prod.Host}, insecure: true {"}"}
+        environments:
+          dev:
+            registry: dev
+            repository: {repository}
+            tag: "git-{"{commit}"}"
+            tagMayMove: false
+          staging:
+            registry: dev
+            repository: {repository}
+            tag: staging
+          production:
+            registry: prod
+            repository: {repository}
+            tag: production
+        {productionExtra}
+        {extra}
+        """;
+
+    public PromotionSession Session(string yaml, string identity = "ada", IReadOnlyDictionary<string, string?>? environment = null, IReadOnlyDictionary<string, string>? overrides = null)
+    {
+        Log = new MemoryLog();
+        var config = ConfigLoader.Parse(yaml, Path.Combine(Directory, "promotion.yaml"), Directory, overrides);
+        return PromotionSession.Create(config, new SessionOptions
+        {
+            Commit = Commit, Identity = identity, ArtifactsDirectory = Path.Combine(Directory, "artifacts"),
+            Environment = environment ?? new Dictionary<string, string?>(),
+        }, Log);
+    }
+
+    /// <summary>Pushes an image of one gzip'd layer and a config with the given user and labels.</summary>
+    public static async Task<Digest> PushImageAsync(RegistryServer registry, string repository, string tag, LayerBuilder layer, string? user = "10001", IReadOnlyDictionary<string, string>? labels = null)
+    {
+        using var client = registry.CreateClient();
+        var tar = layer.Tar();
+        var gz = layer.TarGzip();
+        var layerDigest = await client.PushBlobAsync(repository, gz);
+        var cfg = new JsonObject { ["Labels"] = new JsonObject((labels ?? new Dictionary<string, string> { ["nonce"] = Guid.NewGuid().ToString("N") }).Select(kv => KeyValuePair.Create(kv.Key, (JsonNode?)kv.Value))) };
+        if (user is not null) cfg["User"] = user;
+        var config = JsonSerializer.SerializeToUtf8Bytes(new JsonObject
+        {
+            ["created"] = DateTimeOffset.UtcNow.ToString("yyyy-MM-ddTHH:mm:ssZ"), ["architecture"] = "amd64", ["os"] = "linux", ["config"] = cfg,
+            ["rootfs"] = new JsonObject { ["type"] = "layers", ["diff_ids"] = new JsonArray(Digest.Sha256(tar).ToString()) },
+        });
+        var configDigest = await client.PushBlobAsync(repository, config);
+        var manifest = JsonSerializer.SerializeToUtf8Bytes(new JsonObject
+        {
+            ["schemaVersion"] = 2, ["mediaType"] = TestImages.OciManifest,
+            ["config"] = new JsonObject { ["mediaType"] = TestImages.OciConfig, ["digest"] = configDigest.ToString(), ["size"] = config.Length },
+            ["layers"] = new JsonArray(new JsonObject { ["mediaType"] = TestImages.OciLayer, ["digest"] = layerDigest.ToString(), ["size"] = gz.Length }),
+        });
+        return await client.PushManifestAsync(repository, tag, TestImages.OciManifest, manifest);
+    }
+
+    /// <summary>A clean image like the sample app: a static site, USER 10001.</summary>
+    public Task<Digest> PushCleanDevImageAsync(string repository = "team/app", string? tag = null) =>
+        PushImageAsync(Dev, repository, tag ?? "git-" + Commit[..12], new LayerBuilder().File("srv/www/index.html", "<h1>hello " + Guid.NewGuid() + "</h1>"));
+
+    public async ValueTask DisposeAsync()
+    {
+        await Dev.DisposeAsync();
+        await Prod.DisposeAsync();
+        try { System.IO.Directory.Delete(Directory, true); } catch (IOException) { }
+    }
+}

@@ -1,0 +1,89 @@
+using ImagePromotion.Pipeline;
+using ImagePromotion.Registry;
+
+namespace ImagePromotion.Tests.Gates.Pipeline;
+
+[TestFixture]
+public sealed class RollbackTests
+{
+    private PipelineSandbox _sandbox = null!;
+    private Digest _first;
+    private Digest _second;
+    private string _firstTag = "";
+    private string _secondTag = "";
+
+    private const string Gates = """
+            gates:
+              lock: { locked: false }
+              scan: { maxAge: 1h }
+              rollback: [lock]
+        """;
+
+    [OneTimeSetUp]
+    public async Task TwoReleases()
+    {
+        _sandbox = await PipelineSandbox.StartAsync();
+        using var session = _sandbox.Session(_sandbox.Yaml());
+        var promotions = new Promotions(session);
+        _first = await PipelineSandbox.PushImageAsync(_sandbox.Dev, "team/app", "one", new Scanning.LayerBuilder().File("v", "1"));
+        await promotions.PromoteAsync("staging", "production", _first, CancellationToken.None);
+        _firstTag = ImageReference.Parse((await promotions.ReleaseTagAsync(new DateTimeOffset(2026, 11, 1, 10, 0, 0, TimeSpan.Zero), CancellationToken.None)).Destination).Tag!;
+        _second = await PipelineSandbox.PushImageAsync(_sandbox.Dev, "team/app", "two", new Scanning.LayerBuilder().File("v", "2"));
+        await promotions.PromoteAsync("staging", "production", _second, CancellationToken.None);
+        _secondTag = ImageReference.Parse((await promotions.ReleaseTagAsync(new DateTimeOffset(2026, 11, 2, 10, 0, 0, TimeSpan.Zero), CancellationToken.None)).Destination).Tag!;
+        Assert.That(promotions.LastRecord!.PreviousDigest, Is.EqualTo(_first.ToString()), "the release record names the release before it");
+    }
+
+    [OneTimeTearDown]
+    public async Task Stop() => await _sandbox.DisposeAsync();
+
+    private async Task<Digest?> ProductionAsync()
+    {
+        using var raw = _sandbox.Prod.CreateClient();
+        return (await raw.HeadManifestAsync("team/app", "production"))?.Digest;
+    }
+
+    [Test, Order(1)]
+    public async Task A_locked_production_refuses_the_rollback_through_the_rollback_gates_only()
+    {
+        using var session = _sandbox.Session(_sandbox.Yaml(productionExtra: Gates), overrides: new Dictionary<string, string>
+        {
+            ["environments.production.gates.lock.locked"] = "true", ["environments.production.gates.lock.reason"] = "change freeze",
+        });
+        var outcome = await new Rollback(session).RunAsync(null, previous: true, null, CancellationToken.None);
+
+        Assert.That(outcome.Refused, Is.True);
+        Assert.That(outcome.Gates!.Results.Select(g => g.Gate), Is.EqualTo(new[] { "environment-lock" }), "only the gates named by gates.rollback (not scan)");
+        Assert.That(await ProductionAsync(), Is.EqualTo(_second));
+    }
+
+    [Test, Order(2)]
+    public async Task Previous_goes_back_to_the_newest_other_release_and_says_what_it_replaced()
+    {
+        using var session = _sandbox.Session(_sandbox.Yaml(productionExtra: Gates), identity: "oncall");
+        var outcome = await new Rollback(session).RunAsync(null, previous: true, null, CancellationToken.None);
+
+        Assert.That(outcome.Refused, Is.False, outcome.Gates?.ToTable());
+        Assert.That(await ProductionAsync(), Is.EqualTo(_first));
+        Assert.That(outcome.Record.Kind, Is.EqualTo("rollback"));
+        Assert.That(outcome.Record.PreviousDigest, Is.EqualTo(_second.ToString()));
+        Assert.That(outcome.Record.FromReference, Does.Contain(_firstTag));
+        Assert.That(string.Join("\n", _sandbox.Log.Lines), Does.Contain($"replaced {_second}"));
+        var records = await new PromotionRecorder(session).ReadAsync(ImageReference.Parse($"{_sandbox.Prod.Host}/team/app@{_first}"), CancellationToken.None);
+        Assert.That(records.Any(r => r.Kind == "rollback" && r.Who == "oncall"), Is.True, "the rollback record is evidence on the digest");
+    }
+
+    [Test, Order(3)]
+    public async Task A_named_release_is_promoted_back_and_an_unknown_one_is_a_clear_error()
+    {
+        using var session = _sandbox.Session(_sandbox.Yaml(productionExtra: Gates));
+        var outcome = await new Rollback(session).RunAsync(_secondTag, previous: false, null, CancellationToken.None);
+        Assert.That(outcome.Refused, Is.False);
+        Assert.That(await ProductionAsync(), Is.EqualTo(_second));
+
+        var ex = Assert.ThrowsAsync<PromotionException>(() => new Rollback(session).RunAsync("release-19990101-000000", false, null, CancellationToken.None));
+        Assert.That(ex!.Message, Does.Contain("--to-release=release-19990101-000000").And.Contain(_secondTag));
+        ex = Assert.ThrowsAsync<PromotionException>(() => new Rollback(session).RunAsync(null, false, null, CancellationToken.None));
+        Assert.That(ex!.Message, Does.Contain("exactly one of"));
+    }
+}
