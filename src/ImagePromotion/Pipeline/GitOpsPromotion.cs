@@ -51,7 +51,8 @@ public sealed class GitOpsPromotion(PromotionSession session)
         var workDirectory = Path.Combine(session.ArtifactsDirectory, "gitops", environment.Name);
         var (authorName, authorEmail) = Author(session.Options.Identity);
         var request = new GitPublishRequest(
-            new GitRepositoryOptions(remote, settings.BaseBranch, workDirectory) { Token = token },
+            // A token is an HTTP header: a local path or SSH remote authenticates otherwise, so it is not passed.
+            new GitRepositoryOptions(remote, settings.BaseBranch, workDirectory) { Token = IsHttp(remote) ? token : null },
             new GitOpsChange(PromotionBranch.For(environment.Name, session.Config.Service, digest), description.CommitMessage, authorName, authorEmail))
         {
             Mode = session.DryRun ? GitPublishMode.DryRun : settings.Mode == "direct" ? GitPublishMode.DirectPush : GitPublishMode.PullRequestBranch,
@@ -67,7 +68,8 @@ public sealed class GitOpsPromotion(PromotionSession session)
             {
                 var result = await updater.UpdateFileAsync(manifest, manifestTarget, image, token2).ConfigureAwait(false);
                 if (result.Changed) changed.Add(manifest);
-                session.Log.Information(result.Changed ? $"{manifest}: image -> {image}" : $"{manifest}: already holds {image}; left untouched");
+                // The updater itself logs each change with its line; an untouched file is worth saying too.
+                if (!result.Changed) session.Log.Information($"{manifest}: already holds {image}; left untouched");
             }
             return changed;
         }
@@ -108,6 +110,9 @@ public sealed class GitOpsPromotion(PromotionSession session)
 
     private string? Environment(string name) =>
         (session.Options.Environment ?? Registry.Auth.CredentialStore.ReadProcessEnvironment()).GetValueOrDefault(name) is { Length: > 0 } v ? v : null;
+
+    private static bool IsHttp(string remote) =>
+        remote.StartsWith("https://", StringComparison.OrdinalIgnoreCase) || remote.StartsWith("http://", StringComparison.OrdinalIgnoreCase);
 
     private static bool IsUrl(string repository) =>
         repository.Contains("://", StringComparison.Ordinal) || repository.StartsWith("git@", StringComparison.Ordinal);
