@@ -218,8 +218,8 @@ public sealed class RegistryClient(RegistryTransport transport, string registry)
             // A bearer token refused on a streamed upload (not replayable, so the auth handler could not retry
             // it) most often expired on the wire; the handler has dropped it, so a fresh attempt gets a new one.
             Transient = (int)response.StatusCode >= 500 || response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout
-                || response.StatusCode == HttpStatusCode.Unauthorized && response.RequestMessage?.Content is StreamContent
-                   && response.RequestMessage.Headers.Authorization?.Scheme == "Bearer",
+                || response.StatusCode == HttpStatusCode.Unauthorized && response.RequestMessage?.Content is { } body
+                   && !Transport.RetryHandler.IsReplayable(body) && response.RequestMessage.Headers.Authorization?.Scheme == "Bearer",
         };
     }
 
