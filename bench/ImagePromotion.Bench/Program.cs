@@ -49,7 +49,7 @@ finally
     try { Directory.Delete(work, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
 }
 
-var report = new BenchReport(DateTimeOffset.UtcNow, quick, machine, loadAtStart, MachineInfo.Load(), Math.Round(clock.Elapsed.TotalSeconds, 1), reports, runs);
+var report = new BenchReport(DateTimeOffset.UtcNow, quick, Arg("host-build") ?? "unknown", machine, loadAtStart, MachineInfo.Load(), Math.Round(clock.Elapsed.TotalSeconds, 1), reports, runs);
 Directory.CreateDirectory(outDir);
 var markdown = Report.ToMarkdown(report);
 await File.WriteAllTextAsync(Path.Combine(outDir, "latest.md"), "# Benchmark: promote-copy vs skopeo\n\n" + markdown, ct);

@@ -10,7 +10,7 @@ public sealed record Machine(string Cpu, int Cores, long MemoryMiB, string Kerne
 public sealed record ScenarioReport(string Id, string Title, string Target, Verdict Verdict,
     Dictionary<string, SideSummary> Ours, Dictionary<string, SideSummary> Skopeo, string LoadBefore, string LoadAfter);
 
-public sealed record BenchReport(DateTimeOffset Date, bool Quick, Machine Machine, string LoadAtStart, string LoadAtEnd,
+public sealed record BenchReport(DateTimeOffset Date, bool Quick, string HostBuild, Machine Machine, string LoadAtStart, string LoadAtEnd,
     double TotalSeconds, IReadOnlyList<ScenarioReport> Scenarios, IReadOnlyList<RunResult> Runs);
 
 /// <summary>Writes the results as a Markdown table (for the README and for diffs between commits) and as JSON.</summary>
@@ -32,6 +32,7 @@ public static class Report
         var md = new StringBuilder();
         md.AppendLine($"Run {r.Date:yyyy-MM-dd HH:mm} UTC{(r.Quick ? " (**--quick**: fewer runs, smaller images)" : "")}, commit `{m.Commit}`, in {r.TotalSeconds / 60:0.0} min.");
         md.AppendLine($"Machine: {m.Cpu}, {m.Cores} cores, {m.MemoryMiB / 1024.0:0.0} GiB RAM, {m.Kernel}; .NET {m.Dotnet}, skopeo {m.Skopeo}, {m.Registry}.");
+        md.AppendLine($"Our side: `promote-copy` built {(r.HostBuild == "aot" ? "with Native AOT (how a CLI ships; skopeo is a compiled Go binary too)" : "as an ordinary JIT .NET app")}; S8 runs `./build.sh` (Cake, JIT).");
         md.AppendLine($"Load average (1/5/15 min) at start {r.LoadAtStart}, at end {r.LoadAtEnd}: the machine is shared, so single figures wobble; medians of alternating runs.");
         md.AppendLine();
         md.AppendLine("| id | scenario | network | ours (s) | skopeo (s) | ours/skopeo | requests ours | requests skopeo | blob bytes up ours / skopeo | peak RSS ours / skopeo | target | met |");
