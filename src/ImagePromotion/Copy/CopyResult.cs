@@ -24,16 +24,21 @@ public sealed record CopyResult
     public IReadOnlyDictionary<string, int> Requests { get; init; } = new Dictionary<string, int>();
     public double Seconds { get; init; }
 
-    private static readonly JsonSerializerOptions Json = new()
+    // Source-generated metadata: the console host is published ahead-of-time (trimmed, no reflection),
+    // and it also spares every host the reflection warm-up on first use.
+    private static readonly CopyResultJson Json = new(new JsonSerializerOptions
     {
         WriteIndented = true,
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull,
         Encoder = System.Text.Encodings.Web.JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-    };
+    });
 
-    public string ToJson() => JsonSerializer.Serialize(this, Json);
+    public string ToJson() => JsonSerializer.Serialize(this, Json.CopyResult);
 
     public static CopyResult FromJson(string json) =>
-        JsonSerializer.Deserialize<CopyResult>(json, Json) ?? throw new PromotionException("copy result file is empty");
+        JsonSerializer.Deserialize(json, Json.CopyResult) ?? throw new PromotionException("copy result file is empty");
 }
+
+[JsonSerializable(typeof(CopyResult))]
+internal sealed partial class CopyResultJson : JsonSerializerContext;
