@@ -102,14 +102,19 @@ public sealed class ImageCopier(RegistryTransport transport, IPipelineLog log)
     public async Task<CopyPlan> PlanAsync(IImageSource source, string sourceReference, ImageReference destination,
         CopyOptions options, CancellationToken ct)
     {
-        var top = await source.GetManifestAsync(sourceReference, null, ct).ConfigureAwait(false);
         var dest = Client(destination.Registry);
+        // A destination tag does not depend on the source: look it up while the source manifest is read,
+        // one round trip instead of two (a re-run then costs a single round trip).
+        var tagLookup = destination.Tag is { } wanted ? dest.HeadManifestAsync(destination.Repository, wanted, ct) : null;
+        Manifest top;
+        try { top = await source.GetManifestAsync(sourceReference, null, ct).ConfigureAwait(false); }
+        catch { if (tagLookup is not null) await Task.WhenAny(tagLookup).ConfigureAwait(false); throw; }
         // The tag is the last thing written; with no tag the digest itself is the reference.
         var reference = destination.Tag ?? top.Digest.ToString();
         if (destination.Digest is { } pinned && pinned != top.Digest)
             throw new PromotionException($"destination {destination} names digest {pinned} but the source is {top.Digest}: drop the digest from the destination or fix it");
 
-        var current = await dest.HeadManifestAsync(destination.Repository, reference, ct).ConfigureAwait(false);
+        var current = await (tagLookup ?? dest.HeadManifestAsync(destination.Repository, reference, ct)).ConfigureAwait(false);
         var tag = new TagMove(reference, current?.Digest, top.Digest);
         var empty = new CopyPlan(source.Name, destination, top, Array.Empty<ManifestStep>(), Array.Empty<BlobStep>(), tag, UpToDate: true);
         if (tag.IsNoop) return empty;
