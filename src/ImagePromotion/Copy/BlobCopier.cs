@@ -51,8 +51,11 @@ internal sealed class BlobCopier(IImageSource source, RegistryClient destination
             VerifyingStream? verifying = null;
             try
             {
-                location ??= await destination.StartUploadAsync(repository, ct).ConfigureAwait(false);
-                await using var src = await source.OpenBlobAsync(blob, ct).ConfigureAwait(false);
+                // The source GET and the upload session are independent: open both at once (one round trip, not two).
+                var opening = source.OpenBlobAsync(blob, ct);
+                try { location ??= await destination.StartUploadAsync(repository, ct).ConfigureAwait(false); }
+                catch { await CloseQuietlyAsync(opening).ConfigureAwait(false); throw; }
+                await using var src = await opening.ConfigureAwait(false);
                 verifying = new VerifyingStream(src.Stream, blob);
                 var content = new StreamContent(verifying, 128 * 1024);
                 content.Headers.ContentLength = blob.Size;
@@ -73,6 +76,12 @@ internal sealed class BlobCopier(IImageSource source, RegistryClient destination
                 throw new PromotionException($"{failure}; copy from {source.Name} stopped and nothing was tagged: check the source registry");
             }
         }
+    }
+
+    private static async Task CloseQuietlyAsync(Task<BlobStream> opening)
+    {
+        try { await (await opening.ConfigureAwait(false)).DisposeAsync().ConfigureAwait(false); }
+        catch (Exception) { /* the upload failure is the error worth reporting */ }
     }
 
     private static bool IsRetryable(Exception ex, VerifyingStream? verifying) =>
