@@ -29,6 +29,7 @@ internal sealed class AuthHandler(CredentialStore credentials, TokenClient token
         else if (credential.RegistryToken is { } fixedToken)
             request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", fixedToken);
 
+        var sentWithoutCredentials = request.Headers.Authorization is null;
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
 
@@ -41,8 +42,10 @@ internal sealed class AuthHandler(CredentialStore credentials, TokenClient token
         _challenges[host] = challenge;
         if (tokenKey is not null) _tokens.TryRemove(tokenKey, out _);
 
-        // Retry once: when we just learned how to authenticate, or a cached token went stale.
-        var worthRetry = learnedNow || tokenKey is not null;
+        // Retry once: when the request went out bare (the first of a host, or several at once before any
+        // challenge was known: each must be retried, not only the one that learned it), when the challenge
+        // changed, or when a cached token went stale.
+        var worthRetry = sentWithoutCredentials || learnedNow || tokenKey is not null;
         if (!worthRetry || !RetryHandler.IsReplayable(request.Content)) return response;
         if (challenge.IsBasic && (credential.Username is null || credential.Password is null)) return response;
 
