@@ -4,12 +4,14 @@ using ImagePromotion.Logging;
 using ImagePromotion.Registry;
 using ImagePromotion.Registry.Transport;
 
-// promote-copy FROM TO [FROM TO ...] [--dry-run] [--result-file=PATH] [--insecure=HOST] [--ca-bundle=PATH] [--verbose]
-// Several pairs make one run share connections and tokens (a release train).
+// promote-copy FROM TO [FROM TO ...] [--dry-run] [--result-file=PATH] [--insecure=HOST] [--ca-bundle=PATH] [--parallel=N] [--verbose]
+// Several pairs make one run (a release train): they share connections and tokens, and up to N (default 4)
+// copy at once, since each copy is mostly waiting on round trips.
 var pairs = new List<string>();
 var insecure = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
 string? resultFile = null, caBundle = null;
 bool dryRun = false, verbose = false;
+var parallel = 4;
 foreach (var a in args)
 {
     if (a == "--dry-run") dryRun = true;
@@ -17,12 +19,13 @@ foreach (var a in args)
     else if (a.StartsWith("--result-file=")) resultFile = a["--result-file=".Length..];
     else if (a.StartsWith("--insecure=")) insecure.Add(a["--insecure=".Length..]);
     else if (a.StartsWith("--ca-bundle=")) caBundle = a["--ca-bundle=".Length..];
+    else if (a.StartsWith("--parallel=") && int.TryParse(a["--parallel=".Length..], out var p) && p > 0) parallel = p;
     else if (a.StartsWith("--")) { Console.Error.WriteLine($"error: unknown option '{a}'"); return 2; }
     else pairs.Add(a);
 }
 if (pairs.Count == 0 || pairs.Count % 2 != 0)
 {
-    Console.Error.WriteLine("usage: promote-copy FROM TO [FROM TO ...] [--dry-run] [--result-file=PATH] [--insecure=HOST]");
+    Console.Error.WriteLine("usage: promote-copy FROM TO [FROM TO ...] [--dry-run] [--result-file=PATH] [--insecure=HOST] [--ca-bundle=PATH] [--parallel=N]");
     return 2;
 }
 var log = new ConsoleLog(verbose);
@@ -30,18 +33,26 @@ try
 {
     using var transport = new RegistryTransport(new TransportOptions { InsecureRegistries = insecure, CaBundlePath = caBundle });
     var copier = new ImageCopier(transport, log);
-    var results = new List<CopyResult>();
-    for (var i = 0; i < pairs.Count; i += 2)
+    // Every reference is parsed before anything is copied: a typo in the tenth pair writes nothing.
+    var jobs = Enumerable.Range(0, pairs.Count / 2)
+        .Select(i => (From: pairs[2 * i], FromRef: pairs[2 * i].StartsWith("oci:") ? null : ImageReference.Parse(pairs[2 * i]), To: ImageReference.Parse(pairs[2 * i + 1])))
+        .ToList();
+    using var gate = new SemaphoreSlim(parallel);
+    var results = await Task.WhenAll(jobs.Select(async job =>
     {
-        var to = ImageReference.Parse(pairs[i + 1]);
-        var result = pairs[i].StartsWith("oci:")
-            ? await CopyFromLayout(copier, pairs[i], to)
-            : await copier.CopyAsync(ImageReference.Parse(pairs[i]), to, new CopyOptions { DryRun = dryRun }, CancellationToken.None);
-        results.Add(result);
-        log.Information($"{result.Destination} {(result.UpToDate ? "already at" : dryRun ? "would be" : "now at")} {result.SourceDigest}");
-    }
+        await gate.WaitAsync();
+        try
+        {
+            var result = job.FromRef is null
+                ? await CopyFromLayout(copier, job.From, job.To)
+                : await copier.CopyAsync(job.FromRef, job.To, new CopyOptions { DryRun = dryRun }, CancellationToken.None);
+            log.Information($"{result.Destination} {(result.UpToDate ? "already at" : dryRun ? "would be" : "now at")} {result.SourceDigest}");
+            return result;
+        }
+        finally { gate.Release(); }
+    }));
     if (resultFile is not null)
-        await File.WriteAllTextAsync(resultFile, results.Count == 1 ? results[0].ToJson() : "[" + string.Join(",", results.Select(r => r.ToJson())) + "]");
+        await File.WriteAllTextAsync(resultFile, results.Length == 1 ? results[0].ToJson() : "[" + string.Join(",", results.Select(r => r.ToJson())) + "]");
     return 0;
 }
 catch (PromotionException ex)

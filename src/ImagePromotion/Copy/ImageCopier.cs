@@ -25,7 +25,7 @@ public sealed class ImageCopier(RegistryTransport transport, IPipelineLog log)
     public async Task<CopyResult> CopyAsync(IImageSource source, string sourceReference, ImageReference destination,
         CopyOptions options, CancellationToken ct)
     {
-        var before = transport.Counter.Snapshot();
+        var requests = RequestCounter.StartScope();
         var clock = Stopwatch.StartNew();
         var plan = await PlanAsync(source, sourceReference, destination, options, ct).ConfigureAwait(false);
         // A dry run exists to show the plan; a real run keeps it for verbose output.
@@ -86,7 +86,7 @@ public sealed class ImageCopier(RegistryTransport transport, IPipelineLog log)
             BlobsSkipped = options.DryRun ? 0 : counts.GetValueOrDefault(BlobAction.Skip),
             ManifestsPushed = pushed,
             BytesUploaded = uploaded,
-            Requests = transport.Counter.Since(before),
+            Requests = requests.Since(new Dictionary<string, int>()),
             Seconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
         };
     }
@@ -103,9 +103,11 @@ public sealed class ImageCopier(RegistryTransport transport, IPipelineLog log)
         CopyOptions options, CancellationToken ct)
     {
         var dest = Client(destination.Registry);
-        // A destination tag does not depend on the source: look it up while the source manifest is read,
-        // one round trip instead of two (a re-run then costs a single round trip).
-        var tagLookup = destination.Tag is { } wanted ? dest.HeadManifestAsync(destination.Repository, wanted, ct) : null;
+        // A destination tag does not depend on the source: across registries, look it up while the source
+        // manifest is read, one round trip instead of two (a re-run then costs a single round trip). Inside
+        // one registry the two would both meet its auth challenge before either learned it: one after the other.
+        var tagLookup = destination.Tag is { } wanted && source.Registry != destination.Registry
+            ? dest.HeadManifestAsync(destination.Repository, wanted, ct) : null;
         Manifest top;
         try { top = await source.GetManifestAsync(sourceReference, null, ct).ConfigureAwait(false); }
         catch { if (tagLookup is not null) await Task.WhenAny(tagLookup).ConfigureAwait(false); throw; }

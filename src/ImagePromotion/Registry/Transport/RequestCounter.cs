@@ -5,9 +5,26 @@ namespace ImagePromotion.Registry.Transport;
 /// <summary>Counts every request that reaches the wire, per host:port, including retries, redirects and token calls.</summary>
 public sealed class RequestCounter
 {
+    // The counter of the copy running in this async flow, so copies sharing one transport (a release
+    // train run concurrently) each report their own requests.
+    private static readonly AsyncLocal<RequestCounter?> Scoped = new();
+
     private readonly ConcurrentDictionary<string, int> _counts = new(StringComparer.OrdinalIgnoreCase);
 
     public void Add(Uri uri) => _counts.AddOrUpdate(uri.Authority, 1, (_, n) => n + 1);
+
+    /// <summary>
+    /// Starts a counter for the calling async flow and everything it awaits or starts; it ends when the
+    /// calling async method returns (async-local values do not flow back to callers).
+    /// </summary>
+    public static RequestCounter StartScope() => Scoped.Value = new RequestCounter();
+
+    /// <summary>Counts in this transport's total and in the current flow's scope, if any.</summary>
+    internal void Count(Uri uri)
+    {
+        Add(uri);
+        if (Scoped.Value is { } scope && !ReferenceEquals(scope, this)) scope.Add(uri);
+    }
 
     public IReadOnlyDictionary<string, int> Snapshot() => new Dictionary<string, int>(_counts);
 
@@ -30,7 +47,7 @@ internal sealed class CountingHandler(RequestCounter counter) : DelegatingHandle
         try
         {
             var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
-            counter.Add(request.RequestUri!);
+            counter.Count(request.RequestUri!);
             return response;
         }
         catch (HttpRequestException ex) when (ex.HttpRequestError is HttpRequestError.SecureConnectionError or HttpRequestError.ConnectionError)
@@ -39,7 +56,7 @@ internal sealed class CountingHandler(RequestCounter counter) : DelegatingHandle
         }
         catch
         {
-            counter.Add(request.RequestUri!);
+            counter.Count(request.RequestUri!);
             throw;
         }
     }
