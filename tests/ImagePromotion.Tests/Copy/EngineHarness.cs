@@ -14,8 +14,10 @@ namespace ImagePromotion.Tests.Copy;
 /// </summary>
 internal sealed class EngineHarness : IDisposable
 {
-    public EngineHarness(IReadOnlyDictionary<string, string?>? environment = null, TransportOptions? options = null)
+    public EngineHarness(IReadOnlyDictionary<string, string?>? environment = null, TransportOptions? options = null,
+        CopyOptions? defaults = null)
     {
+        Defaults = defaults ?? new CopyOptions();
         var env = new Dictionary<string, string?>
         {
             ["DOCKER_CONFIG"] = Path.Combine(Path.GetTempPath(), "imgpromo-no-docker-config-" + Guid.NewGuid().ToString("N")),
@@ -34,12 +36,14 @@ internal sealed class EngineHarness : IDisposable
         ResponseHeadersTimeout = TimeSpan.FromSeconds(20),
     };
 
+    /// <summary>The copy options used when a test passes none.</summary>
+    public CopyOptions Defaults { get; }
     public MemoryLog Log { get; } = new();
     public RegistryTransport Transport { get; }
     public ImageCopier Copier { get; }
 
     public Task<CopyResult> CopyAsync(string from, string to, CopyOptions? options = null, CancellationToken ct = default) =>
-        Copier.CopyAsync(ImageReference.Parse(from), ImageReference.Parse(to), options ?? new CopyOptions(), ct);
+        Copier.CopyAsync(ImageReference.Parse(from), ImageReference.Parse(to), options ?? Defaults, ct);
 
     public Task<CopyPlan> PlanAsync(RegistryServer registry, string repository, string reference, string to, CopyOptions? options = null,
         CancellationToken ct = default) =>
@@ -49,9 +53,12 @@ internal sealed class EngineHarness : IDisposable
     public void Dispose() => Transport.Dispose();
 
     /// <summary>Credentials as CI passes them: <c>REGISTRY_&lt;HOST&gt;_USERNAME/PASSWORD</c>.</summary>
-    public static Dictionary<string, string?> Credentials(RegistryServer registry, string user, string password)
+    public static Dictionary<string, string?> Credentials(RegistryServer registry, string user, string password) =>
+        Credentials(registry.Host, user, password);
+
+    public static Dictionary<string, string?> Credentials(string host, string user, string password)
     {
-        var prefix = CredentialStore.EnvironmentPrefix(registry.Host);
+        var prefix = CredentialStore.EnvironmentPrefix(host);
         return new Dictionary<string, string?> { [prefix + "USERNAME"] = user, [prefix + "PASSWORD"] = password };
     }
 }

@@ -30,7 +30,7 @@ public sealed class AuthTests
         await using var registry = await RegistryServer.StartAsync(options, Ct);
         var user = registry.Credentials!;
         var image = await PushAsAdminAsync(registry, "dev/app", "v1");
-        using var engine = new ReliabilityEngine(ReliabilityEngine.Credentials(registry.Host, user.UserName, user.Password));
+        using var engine = ReliabilityEngine.Create(ReliabilityEngine.Credentials(registry.Host, user.UserName, user.Password));
         registry.TokenServer!.ResetRequests();
 
         var result = await engine.CopyAsync(registry.Reference("dev/app", "v1"), registry.Reference("prod/app", "v1"), ct: Ct);
@@ -59,7 +59,7 @@ public sealed class AuthTests
         // One layer read waits 3.5 s in the proxy (exp is rounded up to a whole second), then reaches the registry with a token that has expired.
         var stall = proxy.Inject("GET", $"/blobs/{image.Layers[1].Digest}", FaultAction.Stall(TimeSpan.FromSeconds(3.5)));
         var user = source.Credentials!;
-        using var engine = new ReliabilityEngine(ReliabilityEngine.Credentials(proxy.Host, user.UserName, user.Password));
+        using var engine = ReliabilityEngine.Create(ReliabilityEngine.Credentials(proxy.Host, user.UserName, user.Password));
         source.TokenServer!.ResetRequests();
         await source.ResetRequestLogAsync(Ct);
 
@@ -89,7 +89,7 @@ public sealed class AuthTests
         // The streamed PUT (not replayable) reaches the registry after its token expired.
         var stall = proxy.Inject("PUT", "/blobs/uploads/", FaultAction.Stall(TimeSpan.FromSeconds(3.5)));
         var user = destination.Credentials!;
-        using var engine = new ReliabilityEngine(ReliabilityEngine.Credentials(proxy.Host, user.UserName, user.Password));
+        using var engine = ReliabilityEngine.Create(ReliabilityEngine.Credentials(proxy.Host, user.UserName, user.Password));
 
         var result = await engine.Copier.CopyAsync(Reference(source.Host, "dev/app:v1"), Reference(proxy.Host, "prod/app:v1"),
             new CopyOptions { MaxParallelism = 1 }, Ct);
@@ -113,7 +113,7 @@ public sealed class AuthTests
         await using var destination = await RegistryServer.StartAsync(cancellationToken: Ct);
         await TestImages.PushRandomImageAsync(source, "dev/app", "v1", layerCount: 3, cancellationToken: Ct);
         var wrong = "Wr0ng-" + Guid.NewGuid().ToString("N");
-        using var engine = new ReliabilityEngine(ReliabilityEngine.Credentials(source.Host, source.Credentials!.UserName, wrong));
+        using var engine = ReliabilityEngine.Create(ReliabilityEngine.Credentials(source.Host, source.Credentials!.UserName, wrong));
         await source.ResetRequestLogAsync(Ct);
         source.TokenServer?.ResetRequests();
 
@@ -140,7 +140,7 @@ public sealed class AuthTests
         await using var proxy = await FaultProxy.StartAsync(source, Ct);
         proxy.Inject("GET", "/blobs/sha256:", FaultAction.RedirectToBlobStorage(), times: FaultProxy.Always);
         var user = source.Credentials!;
-        using var engine = new ReliabilityEngine(ReliabilityEngine.Credentials(proxy.Host, user.UserName, user.Password));
+        using var engine = ReliabilityEngine.Create(ReliabilityEngine.Credentials(proxy.Host, user.UserName, user.Password));
 
         var result = await engine.CopyAsync($"{proxy.Host}/dev/app:v1", destination.Reference("dev/app", "v1"), ct: Ct);
 

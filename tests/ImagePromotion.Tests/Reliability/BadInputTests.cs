@@ -164,7 +164,7 @@ public sealed class BadInputTests
         var bytes = ManifestJson("application/vnd.oci.image.manifest.v1+json", 5 * 1024 * 1024);
         _content.Serve("big/app", tag, bytes, "application/vnd.oci.image.manifest.v1+json", chunked);
         await _registry.ResetRequestLogAsync(Ct);
-        using var engine = new ReliabilityEngine();
+        using var engine = ReliabilityEngine.Create();
 
         var ex = Assert.CatchAsync(() => engine.CopyAsync($"{_content.Host}/big/app:{tag}", _registry.Reference("big/app", tag), ct: Ct))!;
 
@@ -178,7 +178,7 @@ public sealed class BadInputTests
         await using var proxy = await FaultProxy.StartAsync(_registry, Ct);
         proxy.Inject("GET", "/manifests/", FaultAction.CorruptByte(10), times: FaultProxy.Always);
         await _registry.ResetRequestLogAsync(Ct);
-        using var engine = new ReliabilityEngine();
+        using var engine = ReliabilityEngine.Create();
 
         var ex = Assert.CatchAsync(() => engine.CopyAsync($"{proxy.Host}/team/app@{_image.Digest}", _registry.Reference("team/copied", "v1"), ct: Ct))!;
 

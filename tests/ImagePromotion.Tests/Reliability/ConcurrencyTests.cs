@@ -2,6 +2,8 @@ using ImagePromotion.Copy;
 using ImagePromotion.Registry;
 using ImagePromotion.Tests.Infrastructure;
 
+using ImagePromotion.Tests.Copy;
+
 namespace ImagePromotion.Tests.Reliability;
 
 /// <summary>
@@ -61,7 +63,7 @@ public sealed class ConcurrencyTests
         await using var proxy = await FaultProxy.StartAsync(_destination, Ct);
         // The last blob upload hangs a moment: the window in which another promotion moves the tag.
         var upload = proxy.Inject("PUT", "/blobs/uploads/", FaultAction.Stall(TimeSpan.FromSeconds(1.5)), times: FaultProxy.Always, skip: 3);
-        using var engine = new ReliabilityEngine();
+        using var engine = ReliabilityEngine.Create();
 
         var copy = engine.CopyAsync(_source.Reference(repository, "v2"), $"{proxy.Host}/{repository}:live", ct: Ct);
         await WhenHitAsync(upload, Ct);
@@ -81,7 +83,7 @@ public sealed class ConcurrencyTests
         await using var proxy = await FaultProxy.StartAsync(_destination, Ct);
         // HEADs of the tag: the plan's look, the look before the write, then the read-back, which hangs.
         var readBack = proxy.Inject("HEAD", "/manifests/live$", FaultAction.Stall(TimeSpan.FromSeconds(1)), skip: 2);
-        using var engine = new ReliabilityEngine();
+        using var engine = ReliabilityEngine.Create();
 
         var copy = engine.CopyAsync(_source.Reference(repository, "v2"), $"{proxy.Host}/{repository}:live", ct: Ct);
         await WhenHitAsync(readBack, Ct);
@@ -110,8 +112,8 @@ public sealed class ConcurrencyTests
         {
             var (a, b) = pairs[i];
             // Two engines: two CI jobs, no shared state.
-            using var first = new ReliabilityEngine();
-            using var second = new ReliabilityEngine();
+            using var first = ReliabilityEngine.Create();
+            using var second = ReliabilityEngine.Create();
             var to = _destination.Reference(repository, "live");
             var runs = await Task.WhenAll(Outcome(first, _source.Reference("race/a", $"r{i}"), to), Outcome(second, _source.Reference("race/b", $"r{i}"), to));
 
@@ -147,7 +149,7 @@ public sealed class ConcurrencyTests
 
     private sealed record RunOutcome(CopyResult? Result, Exception? Error);
 
-    private async Task<RunOutcome> Outcome(ReliabilityEngine engine, string from, string to)
+    private async Task<RunOutcome> Outcome(EngineHarness engine, string from, string to)
     {
         try { return new RunOutcome(await engine.CopyAsync(from, to, ct: Ct), null); }
         catch (PromotionException ex) { return new RunOutcome(null, ex); }

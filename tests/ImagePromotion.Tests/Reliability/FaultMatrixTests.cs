@@ -100,7 +100,7 @@ public sealed class FaultMatrixTests
         var options = fault.HeadersTimeout is { } headers
             ? ReliabilityEngine.Fast with { ResponseHeadersTimeout = headers, MaxAttempts = 2 }
             : ReliabilityEngine.Fast;
-        using var engine = new ReliabilityEngine(ReliabilityEngine.Credentials(sourceHost, User, Password), options);
+        using var engine = ReliabilityEngine.Create(ReliabilityEngine.Credentials(sourceHost, User, Password), options);
 
         CopyResult? result = null;
         Exception? failure = null;

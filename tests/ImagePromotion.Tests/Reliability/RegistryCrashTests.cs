@@ -21,7 +21,7 @@ public sealed class RegistryCrashTests
         const int big = 6 * 1024 * 1024;
         var image = await TestImages.PushRandomImageAsync(source, "crash/app", "v1", layerCount: 2, layerSize: big, cancellationToken: ct);
         var layer = image.Layers.MaxBy(l => l.Size)!;
-        using var engine = new ReliabilityEngine(options: ReliabilityEngine.Fast with { MaxAttempts = 2, ConnectTimeout = TimeSpan.FromSeconds(1) });
+        using var engine = ReliabilityEngine.Create(options: ReliabilityEngine.Fast with { MaxAttempts = 2, ConnectTimeout = TimeSpan.FromSeconds(1) });
         var to = ImageReference.Parse(destination.Reference("crash/app", "v1"));
         // About 3 s per big layer: long enough to kill the registry in the middle of the upload.
         var slow = new ThrottledSource(new RegistrySource(engine.Copier.Client(source.Host), "crash/app"), 2 * 1024 * 1024, layer.Digest, layer.Size);

@@ -3,27 +3,17 @@ using ImagePromotion.Logging;
 using ImagePromotion.Registry;
 using ImagePromotion.Registry.Auth;
 using ImagePromotion.Registry.Transport;
+using ImagePromotion.Tests.Copy;
 using ImagePromotion.Tests.Infrastructure;
 
 namespace ImagePromotion.Tests.Reliability;
 
 /// <summary>
-/// The engine as a host builds it (one transport, one copier), over an explicit environment so a
-/// developer's own ~/.docker never takes part, with retries and timeouts short enough for tests.
+/// The engine harness of the copy tests with this suite's defaults: retries and timeouts short enough for
+/// fault tests, and the concurrent-promotion tag guard on, as environment promotions use it.
 /// </summary>
-internal sealed class ReliabilityEngine : IDisposable
+internal static class ReliabilityEngine
 {
-    public ReliabilityEngine(IReadOnlyDictionary<string, string?>? environment = null, TransportOptions? options = null)
-    {
-        var env = new Dictionary<string, string?>
-        {
-            ["DOCKER_CONFIG"] = Path.Combine(Path.GetTempPath(), "imgpromo-no-docker-config-" + Guid.NewGuid().ToString("N")),
-        };
-        foreach (var (k, v) in environment ?? new Dictionary<string, string?>()) env[k] = v;
-        Transport = new RegistryTransport(options ?? Fast, new CredentialStore(env));
-        Copier = new ImageCopier(Transport, Log);
-    }
-
     public static TransportOptions Fast { get; } = new()
     {
         MaxAttempts = 4,
@@ -34,20 +24,11 @@ internal sealed class ReliabilityEngine : IDisposable
         ResponseHeadersTimeout = TimeSpan.FromSeconds(10),
     };
 
-    public MemoryLog Log { get; } = new();
-    public RegistryTransport Transport { get; }
-    public ImageCopier Copier { get; }
+    public static EngineHarness Create(IReadOnlyDictionary<string, string?>? environment = null, TransportOptions? options = null) =>
+        new(environment, options ?? Fast, new CopyOptions { BlobAttempts = 3, GuardTag = true });
 
-    public Task<CopyResult> CopyAsync(string from, string to, CopyOptions? options = null, CancellationToken ct = default) =>
-        Copier.CopyAsync(ImageReference.Parse(from), ImageReference.Parse(to), options ?? new CopyOptions { BlobAttempts = 3, GuardTag = true }, ct);
-
-    public static Dictionary<string, string?> Credentials(string host, string user, string password) => new()
-    {
-        [CredentialStore.EnvironmentPrefix(host) + "USERNAME"] = user,
-        [CredentialStore.EnvironmentPrefix(host) + "PASSWORD"] = password,
-    };
-
-    public void Dispose() => Transport.Dispose();
+    public static Dictionary<string, string?> Credentials(string host, string user, string password) =>
+        EngineHarness.Credentials(host, user, password);
 }
 
 /// <summary>What the destination registry itself says, independent of the engine under test.</summary>
