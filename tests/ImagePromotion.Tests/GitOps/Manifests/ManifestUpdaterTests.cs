@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using ImagePromotion.GitOps.Manifests;
 using ImagePromotion.Logging;
 using NUnit.Framework;
@@ -178,7 +177,7 @@ public sealed class ManifestUpdaterTests
     }
 
     [Test]
-    public async Task One_image_among_two_thousand_manifests_is_found_and_updated_quickly()
+    public async Task One_image_among_two_thousand_manifests_is_found_and_only_it_updated()
     {
         using var repo = new ScratchRepository();
         for (var i = 0; i < 2000; i++)
@@ -187,16 +186,13 @@ public sealed class ManifestUpdaterTests
         repo.Write("apps/team34/svc1234.yaml", Deployment.Replace("name: web", "name: svc1234").Replace("ghcr.io/acme/web:1.0.0", "ghcr.io/acme/needle:4.1.0"));
         var updater = new ManifestUpdater(repo.Root);
 
-        var clock = Stopwatch.StartNew();
+        // Its speed is the benchmark's S9 (bench/run.sh), not an assertion here.
         var results = await updater.UpdateTreeAsync("apps", new ContainerImageTarget(), "ghcr.io/acme/needle:4.2.0");
-        clock.Stop();
 
-        TestContext.Out.WriteLine($"2000-file scan and update took {clock.ElapsedMilliseconds} ms");
         Assert.That(results.Select(r => r.File), Is.EqualTo(new[] { "apps/team34/svc1234.yaml" }));
         Assert.That(results[0].Changed, Is.True);
         Assert.That(File.ReadAllText(Path.Combine(repo.Root, "apps/team34/svc1234.yaml")), Does.Contain("image: ghcr.io/acme/needle:4.2.0\n"));
-        // "Well under a second" on an idle machine; the bound leaves room for a shared CI box.
-        Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(2)));
+        Assert.That(File.ReadAllText(Path.Combine(repo.Root, "apps/team0/svc0.yaml")), Does.Contain("ghcr.io/acme/svc0:1.0.0"), "the others are untouched");
     }
 
     [Test]
