@@ -29,8 +29,18 @@ if (-not $stale) {
 }
 if ($stale) {
     Write-Host 'build.ps1: building the pipeline module...'
-    dotnet build src/ImagePromotion/ImagePromotion.csproj -c Release -o $moduleDir -nologo -v quiet -clp:ErrorsOnly
-    if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+    # ReadyToRun (precompiled) on the common platforms, as build.sh does; a plain build elsewhere or on failure.
+    $arch = [System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture
+    $rid = if ($IsWindows -or $env:OS -eq 'Windows_NT') { if ($arch -eq 'Arm64') { 'win-arm64' } else { 'win-x64' } } else { $null }
+    $published = $false
+    if ($rid) {
+        dotnet publish src/ImagePromotion/ImagePromotion.csproj -c Release -r $rid --self-contained false -p:PublishReadyToRun=true -o $moduleDir -nologo -v quiet -clp:ErrorsOnly
+        $published = ($LASTEXITCODE -eq 0)
+    }
+    if (-not $published) {
+        dotnet build src/ImagePromotion/ImagePromotion.csproj -c Release -o $moduleDir -nologo -v quiet -clp:ErrorsOnly
+        if ($LASTEXITCODE -ne 0) { exit $LASTEXITCODE }
+    }
     (Get-Item $moduleDll).LastWriteTimeUtc = [DateTime]::UtcNow
 }
 

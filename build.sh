@@ -23,7 +23,16 @@ module_dir=".artifacts/module"
 module_dll="$module_dir/ImagePromotion.dll"
 if [ ! -f "$module_dll" ] || [ -n "$(find src/ImagePromotion Directory.Build.props -newer "$module_dll" \( -name '*.cs' -o -name '*.csproj' -o -name '*.props' \) -not -path '*/obj/*' -not -path '*/bin/*' -print -quit)" ]; then
   echo "build.sh: building the pipeline module..." >&2
-  dotnet build src/ImagePromotion/ImagePromotion.csproj -c Release -o "$module_dir" -nologo -v quiet -clp:ErrorsOnly >&2
+  # ReadyToRun (precompiled) on the common platforms: every run saves the JIT of the module (~0.4 s of a
+  # warm 2.5 s run here). Elsewhere, or if the precompiler cannot be restored, a plain build.
+  case "$(uname -s)-$(uname -m)" in
+    Linux-x86_64) rid=linux-x64 ;; Linux-aarch64) rid=linux-arm64 ;;
+    Darwin-x86_64) rid=osx-x64 ;; Darwin-arm64) rid=osx-arm64 ;; *) rid= ;;
+  esac
+  if [ -z "$rid" ] || ! dotnet publish src/ImagePromotion/ImagePromotion.csproj -c Release -r "$rid" --self-contained false \
+       -p:PublishReadyToRun=true -o "$module_dir" -nologo -v quiet -clp:ErrorsOnly >&2; then
+    dotnet build src/ImagePromotion/ImagePromotion.csproj -c Release -o "$module_dir" -nologo -v quiet -clp:ErrorsOnly >&2
+  fi
   touch "$module_dll"
 fi
 
