@@ -15,12 +15,12 @@ public sealed class ImageBuilder(PromotionConfig config, string artifactsDirecto
     public async Task<string> ChooseBuilderAsync(CancellationToken ct)
     {
         if (config.Build.Builder != "auto") return config.Build.Builder;
-        if (await ProcessRunner.ExistsAsync("docker"))
+        if (ProcessRunner.Exists("docker"))
         {
             var info = await ProcessRunner.RunAsync("docker", new[] { "info", "--format", "{{.ServerVersion}}" }, ct: ct);
             if (info.ExitCode == 0) return "docker";
         }
-        if (await ProcessRunner.ExistsAsync("buildah")) return "buildah";
+        if (ProcessRunner.Exists("buildah")) return "buildah";
         throw new PromotionException("no image builder found: install buildah (apt-get install buildah) or start a Docker engine, or set build.builder");
     }
 

@@ -34,12 +34,8 @@ public static class ProcessRunner
         }
     }
 
-    public static async Task<bool> ExistsAsync(string file)
-    {
-        foreach (var dir in (Environment.GetEnvironmentVariable("PATH") ?? "").Split(Path.PathSeparator))
-            if (dir.Length > 0 && File.Exists(Path.Combine(dir, file))) return await Task.FromResult(true);
-        return false;
-    }
+    /// <summary>True when <paramref name="file"/> is an executable on PATH (the scanners' locator: execute bit, PATHEXT).</summary>
+    public static bool Exists(string file) => Scanning.ExecutableLocator.Find(file) is not null;
 
     /// <summary>The last non-empty line of a tool's error output: usually the one that says what went wrong.</summary>
     public static string LastLine(string text) =>

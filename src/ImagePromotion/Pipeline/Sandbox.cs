@@ -16,9 +16,9 @@ public sealed class Sandbox(PromotionConfig config, IPipelineLog log)
     public async Task EnsurePrerequisitesAsync(CancellationToken ct)
     {
         var missing = new List<string>();
-        if (!await ProcessRunner.ExistsAsync("docker-registry")) missing.Add("docker-registry");
-        if (!await ProcessRunner.ExistsAsync("buildah") && !await ProcessRunner.ExistsAsync("docker")) missing.Add("buildah");
-        if (!await ProcessRunner.ExistsAsync("git")) missing.Add("git");
+        if (!ProcessRunner.Exists("docker-registry")) missing.Add("docker-registry");
+        if (!ProcessRunner.Exists("buildah") && !ProcessRunner.Exists("docker")) missing.Add("buildah");
+        if (!ProcessRunner.Exists("git")) missing.Add("git");
         if (missing.Count == 0) return;
         var packages = string.Join(' ', missing);
         var debian = File.Exists("/etc/debian_version");
