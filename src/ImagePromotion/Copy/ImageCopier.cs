@@ -86,7 +86,7 @@ public sealed class ImageCopier(RegistryTransport transport, IPipelineLog log)
             BlobsSkipped = options.DryRun ? 0 : counts.GetValueOrDefault(BlobAction.Skip),
             ManifestsPushed = pushed,
             BytesUploaded = uploaded,
-            Requests = requests.Since(new Dictionary<string, int>()),
+            Requests = requests.Counts(),
             Seconds = Math.Round(clock.Elapsed.TotalSeconds, 3),
         };
     }

@@ -26,14 +26,9 @@ public sealed class RequestCounter
         if (Scoped.Value is { } scope && !ReferenceEquals(scope, this)) scope.Add(uri);
     }
 
-    public IReadOnlyDictionary<string, int> Snapshot() => new Dictionary<string, int>(_counts);
-
-    /// <summary>Counts since <paramref name="before"/>, dropping hosts with none.</summary>
-    public IReadOnlyDictionary<string, int> Since(IReadOnlyDictionary<string, int> before) =>
-        _counts.Select(kv => (kv.Key, Count: kv.Value - before.GetValueOrDefault(kv.Key)))
-            .Where(x => x.Count > 0)
-            .OrderBy(x => x.Key, StringComparer.Ordinal)
-            .ToDictionary(x => x.Key, x => x.Count);
+    /// <summary>The counts per host:port, in host order.</summary>
+    public IReadOnlyDictionary<string, int> Counts() =>
+        _counts.OrderBy(kv => kv.Key, StringComparer.Ordinal).ToDictionary(kv => kv.Key, kv => kv.Value);
 }
 
 /// <summary>
