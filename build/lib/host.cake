@@ -5,7 +5,7 @@ using ImagePromotion;
 using ImagePromotion.Configuration;
 using ImagePromotion.Logging;
 using ImagePromotion.Pipeline;
-using ToolRunner = ImagePromotion.Pipeline.ProcessRunner;
+using ToolRunner = ImagePromotion.Processes.ProcessRunner;
 
 public sealed class CakeLog : IPipelineLog
 {

@@ -1,6 +1,8 @@
 using ImagePromotion.Configuration;
 using ImagePromotion.Logging;
 
+using ImagePromotion.Processes;
+
 namespace ImagePromotion.Pipeline;
 
 /// <summary>
@@ -52,7 +54,7 @@ public sealed class ImageBuilder(PromotionConfig config, string artifactsDirecto
         await Check(await ProcessRunner.RunAsync("buildah", storage.Concat(new[] { "push", image, $"oci:{LayoutDirectory}:{tag}" }), log: log, ct: ct), "buildah push");
     }
 
-    private static Task Check(ProcessRunner.Result r, string what) =>
+    private static Task Check(ProcessResult r, string what) =>
         r.ExitCode == 0 ? Task.CompletedTask
             : throw new PromotionException($"{what} failed (exit {r.ExitCode}): {SecretRedactor.Shared.Redact(ProcessRunner.LastLine(r.Error + "\n" + r.Output))}");
 }

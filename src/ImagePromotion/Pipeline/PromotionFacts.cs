@@ -1,5 +1,7 @@
 using ImagePromotion.Registry;
 
+using ImagePromotion.Processes;
+
 namespace ImagePromotion.Pipeline;
 
 /// <summary>Facts about the run that records and gates share: the branch and the record skeleton.</summary>
