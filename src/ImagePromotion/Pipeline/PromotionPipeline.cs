@@ -61,8 +61,9 @@ public sealed class PromotionPipeline(PromotionSession session, TimeProvider? cl
         await RunAsync(await Planner.PlanPromotionAsync(selection, Targets(into, environment), from, autoMerge, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
 
     /// <summary>Tags what the release environments run <c>release-YYYYMMDD-HHMMSS</c>, the same tag on every image.</summary>
-    public async Task<PhaseResult> ReleaseTagAsync(ReleaseSelection selection, DateTimeOffset now, CancellationToken ct) =>
-        await RunAsync(await Planner.PlanReleaseTagAsync(selection, now, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
+    /// <param name="environment">Only this environment of the release group; null: every one.</param>
+    public async Task<PhaseResult> ReleaseTagAsync(ReleaseSelection selection, string? environment, DateTimeOffset now, CancellationToken ct) =>
+        await RunAsync(await Planner.PlanReleaseTagAsync(selection, Targets(session.Config.Release.Environment, environment), now, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
 
     /// <summary>Rolls the whole release of each selected application back to an earlier release tag.</summary>
     public async Task<PhaseResult> RollbackAsync(ReleaseSelection selection, string? environment, string? toRelease, bool previous, bool? autoMerge, CancellationToken ct) =>

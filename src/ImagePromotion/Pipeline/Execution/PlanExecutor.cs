@@ -21,6 +21,25 @@ public sealed record ReleaseOutcome(ReleasePlan Plan, GateReport Gates, GitOpsOu
     public bool Refused => Record.Outcome == "refused";
     /// <summary>The pull request, when one was opened or updated.</summary>
     public string? PullRequestUrl => GitOps?.PullRequestUrl ?? Record.PullRequestUrl;
+
+    /// <summary>The one line a refusal is reported with: every failing gate, and the pull request or that nothing was written.</summary>
+    public string? RefusalMessage
+    {
+        get
+        {
+            if (!Refused) return null;
+            var failed = Gates.FailedGates.Select(g => $"{g.Label} ({g.Reason})");
+            var what = Plan.Images.Count == 1 ? Plan.Images[0].Digest.ToString() : $"{Plan.Application} ({string.Join(", ", Plan.Images.Select(i => $"{i.Image} {i.Digest}"))})";
+            return $"promotion of {what} to {Plan.To} refused by gate(s): {string.Join("; ", failed)}"
+                + (PullRequestUrl is { } url ? $"; review the pull request {url} and run again" : "; nothing was written to " + Plan.To);
+        }
+    }
+
+    /// <summary>Throws <see cref="RefusalMessage"/> when the release was refused.</summary>
+    public void ThrowIfRefused()
+    {
+        if (RefusalMessage is { } message) throw new PromotionException(message);
+    }
 }
 
 /// <summary>What a phase did: its plan and each release's outcome.</summary>
@@ -29,15 +48,8 @@ public sealed record PhaseOutcome(PromotionPlan Plan, IReadOnlyList<ReleaseOutco
     /// <summary>The one line a host exits with when a release was refused: every failing gate, and the pull request.</summary>
     public void ThrowIfRefused()
     {
-        var refused = Releases.Where(r => r.Refused).ToArray();
-        if (refused.Length == 0) return;
-        throw new PromotionException(string.Join(" | ", refused.Select(r =>
-        {
-            var failed = r.Gates.FailedGates.Select(g => $"{g.Label} ({g.Reason})");
-            var what = r.Plan.Images.Count == 1 ? r.Plan.Images[0].Digest.ToString() : $"{r.Plan.Application} ({string.Join(", ", r.Plan.Images.Select(i => $"{i.Image} {i.Digest}"))})";
-            return $"promotion of {what} to {r.Plan.To} refused by gate(s): {string.Join("; ", failed)}"
-                + (r.PullRequestUrl is { } url ? $"; review the pull request {url} and run again" : "; nothing was written to " + r.Plan.To);
-        })));
+        var refused = Releases.Select(r => r.RefusalMessage).OfType<string>().ToArray();
+        if (refused.Length > 0) throw new PromotionException(string.Join(" | ", refused));
     }
 }
 

@@ -20,7 +20,7 @@ public static class PlanText
             yield return $"  {release.Application}: {release.Kind} {release.From ?? "build"} -> {release.To}{(release.ReleaseTag is { } t ? $" as {t}" : "")}{(release.RollbackTo is { } r ? $" back to {r}" : "")}";
             foreach (var image in release.Images)
             {
-                yield return $"    image {image.Image}: {image.Source} ({image.Digest}) -> {image.Destination}";
+                yield return $"    image {image.Image}: {image.Source} {(image.Digest.IsKnown ? $"({image.Digest})" : image.Digest.ToString())} -> {image.Destination}";
                 if (image.UpToDate)
                 {
                     yield return $"      {image.Destination} already points at {image.Digest}: nothing to write";

@@ -109,7 +109,8 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
                     var digest = pinned is { } p ? PlannedDigest.Known(p)
                         : await session.Planned.ResolveAsync(session.Client(source), sourceReference, ct).ConfigureAwait(false)
                           ?? throw new PromotionException($"{sourceReference} does not exist: promote into {source.Name} first, or pass --digest=sha256:…");
-                    images.Add((image, sourceReference, digest));
+                    // A pinned digest is the source itself: the source tag may point elsewhere by now.
+                    images.Add((image, pinned is { } pin ? sourceReference.WithTagAndDigest(sourceReference.Tag, pin) : sourceReference, digest));
                 }
                 releases.Add(await PlanReleaseAsync("promotion", app, source.Name, to, images, null, autoMerge, ct).ConfigureAwait(false));
             }
@@ -171,11 +172,11 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
     /// Release tags <c>PREFIX-YYYYMMDD-HHMMSS</c> (UTC, the same instant on every image) on what the release
     /// environments run. Up to date (nothing new) when the newest release tag already marks exactly those digests.
     /// </summary>
-    public async Task<PromotionPlan> PlanReleaseTagAsync(ReleaseSelection selection, DateTimeOffset now, CancellationToken ct)
+    public async Task<PromotionPlan> PlanReleaseTagAsync(ReleaseSelection selection, IReadOnlyList<EnvironmentSettings> targets, DateTimeOffset now, CancellationToken ct)
     {
         var releaseTag = $"{Config.Release.TagPrefix}{now.UtcDateTime:yyyyMMdd-HHmmss}";
         var releases = new List<ReleasePlan>();
-        foreach (var env in Config.Targets(Config.Release.Environment))
+        foreach (var env in targets)
         foreach (var app in selection.Applications(Config))
         {
             var client = session.Client(env);

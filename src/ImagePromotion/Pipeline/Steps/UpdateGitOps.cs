@@ -3,6 +3,7 @@ using ImagePromotion.Configuration;
 using ImagePromotion.GitOps.Git;
 using ImagePromotion.GitOps.Manifests;
 using ImagePromotion.GitOps.PullRequests;
+using ImagePromotion.Logging;
 using ImagePromotion.Pipeline.Planning;
 using ImagePromotion.Registry;
 
@@ -41,7 +42,9 @@ public sealed class UpdateGitOps(PromotionSession session)
         var settings = environment.GitOps!;
         var description = Describe(application, environment, images, null);
         var request = Request(application, environment, images, description, GitPublishMode.DryRun);
-        var published = await new GitPublisher(session.Log).PublishAsync(request, Edit(application, settings, images), ct).ConfigureAwait(false);
+        // Planning clones and edits like the run, quietly: its messages would read as if something had been done.
+        var quiet = new QuietLog(session.Log);
+        var published = await new GitPublisher(quiet).PublishAsync(request, Edit(application, settings, images, quiet), ct).ConfigureAwait(false);
         var files = ParseDiff(published.Diff ?? "");
         GitOpsAction action;
         if (files.Count == 0) action = GitOpsAction.None;
@@ -137,10 +140,11 @@ public sealed class UpdateGitOps(PromotionSession session)
     }
 
     /// <summary>The yaml-update step: every image of the release into its manifests; idempotent (a rejected push re-applies it).</summary>
-    private Func<string, CancellationToken, Task<IReadOnlyList<string>>> Edit(ApplicationSettings application, GitOpsSettings settings, IReadOnlyList<GitOpsImage> images) =>
+    private Func<string, CancellationToken, Task<IReadOnlyList<string>>> Edit(ApplicationSettings application, GitOpsSettings settings,
+        IReadOnlyList<GitOpsImage> images, IPipelineLog? log = null) =>
         async (workTree, ct) =>
         {
-            var updater = new ManifestUpdater(workTree, log: session.Log);
+            var updater = new ManifestUpdater(workTree, log: log ?? session.Log);
             var changed = new List<string>();
             foreach (var image in images)
             {
@@ -151,7 +155,7 @@ public sealed class UpdateGitOps(PromotionSession session)
                 {
                     var result = await updater.UpdateFileAsync(manifest, target, value, ct).ConfigureAwait(false);
                     if (result.Changed) changed.Add(manifest);
-                    else session.Log.Information($"{manifest}: already holds {value}; left untouched");
+                    else (log ?? session.Log).Information($"{manifest}: already holds {value}; left untouched");
                 }
             }
             return changed.Distinct().ToArray();
@@ -161,11 +165,12 @@ public sealed class UpdateGitOps(PromotionSession session)
     private async Task<bool> BranchHoldsAsync(GitPublishRequest request, ApplicationSettings application, GitOpsSettings settings,
         IReadOnlyList<GitOpsImage> images, CancellationToken ct)
     {
-        var repository = new GitOpsRepository(request.Repository, session.Log);
+        var quiet = new QuietLog(session.Log);
+        var repository = new GitOpsRepository(request.Repository, quiet);
         if (await repository.RemoteBranchHeadAsync(request.Change.Branch, ct).ConfigureAwait(false) is null) return false;
         await repository.FetchAsync(request.Change.Branch, ct).ConfigureAwait(false);
         await repository.CheckoutAsync(request.Change.Branch, GitOpsRepository.RemoteRef(request.Change.Branch), ct).ConfigureAwait(false);
-        await Edit(application, settings, images)(repository.WorkTree, ct).ConfigureAwait(false);
+        await Edit(application, settings, images, quiet)(repository.WorkTree, ct).ConfigureAwait(false);
         var status = await repository.Git.RunAsync(repository.WorkTree, ["status", "--porcelain"], ct).ConfigureAwait(false);
         return status.StandardOutput.Trim().Length == 0;
     }
@@ -273,4 +278,15 @@ public sealed record ReleaseDescription(string Application, string Environment, 
     private static string Short(Digest d) => $"{d.Algorithm}:{(d.Encoded.Length > 12 ? d.Encoded[..12] : d.Encoded)}";
     private static string Code(string text) => text.Replace("`", "'", StringComparison.Ordinal);
     private static string Cell(string text) => Code(text).Replace("|", "\\|", StringComparison.Ordinal).Replace('\n', ' ');
+}
+
+/// <summary>A log that keeps a planning step's messages at diagnostic verbosity: they describe a rehearsal, not a change.</summary>
+internal sealed class QuietLog(IPipelineLog inner) : IPipelineLog
+{
+    /// <inheritdoc />
+    public void Information(string message) => inner.Verbose(message);
+    /// <inheritdoc />
+    public void Verbose(string message) => inner.Verbose(message);
+    /// <inheritdoc />
+    public void Warning(string message) => inner.Warning(message);
 }

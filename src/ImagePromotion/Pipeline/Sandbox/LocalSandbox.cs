@@ -4,13 +4,13 @@ using ImagePromotion.Logging;
 
 using ImagePromotion.Processes;
 
-namespace ImagePromotion.Pipeline;
+namespace ImagePromotion.Pipeline.Sandbox;
 
 /// <summary>
 /// The local sandbox of the README's first command: distribution registries on loopback, one per
 /// configured sandbox registry, left running after the run so later targets can use them.
 /// </summary>
-public sealed class Sandbox(PromotionConfig config, IPipelineLog log)
+public sealed class LocalSandbox(PromotionConfig config, IPipelineLog log)
 {
     private string WorkDirectory => config.ResolvePath(config.Sandbox?.WorkDirectory ?? ".sandbox");
 
