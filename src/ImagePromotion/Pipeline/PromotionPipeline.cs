@@ -89,7 +89,7 @@ public sealed class PromotionPipeline(PromotionSession session, TimeProvider? cl
                     var newest = (await Planner.ReleaseTagsAsync(client, reference, ct).ConfigureAwait(false)).LastOrDefault();
                     if (newest is null) continue;
                     var release = await client.HeadManifestAsync(reference.Repository, newest, ct).ConfigureAwait(false);
-                    releases.Add(new StatusRow(app.Name, releaseTargets.Count == 1 ? "release" : $"release ({env.Name})", image.Name, reference.WithTag(newest).ToString(), release?.Digest.ToString()));
+                    releases.Add(new StatusRow(app.Name, releaseTargets.Count == 1 ? "release" : $"release:{env.Name}", image.Name, reference.WithTag(newest).ToString(), release?.Digest.ToString()));
                 }
             }
             rows.AddRange(releases);

@@ -82,7 +82,11 @@ public sealed class PromotionSession : IDisposable
             InsecureRegistries = insecure,
             CaBundlePath = ca is null ? null : config.ResolvePath(ca),
         }, credentials);
-        return new PromotionSession(config, options, log, transport);
+        var session = new PromotionSession(config, options, log, transport);
+        // plan.json describes this run only: a run that plans nothing must not leave an earlier run's plans behind.
+        var plans = Path.Combine(session.ArtifactsDirectory, PromotionPipeline.PlanFile);
+        if (File.Exists(plans)) File.Delete(plans);
+        return session;
     }
 
     /// <summary>The commit tag: 12 hex digits of the commit, which is how BuildOnce and PushDev name the build.</summary>

@@ -72,7 +72,7 @@ public sealed class PlanExecutor(PromotionSession session, TimeProvider? clock =
         {
             if (build.Existing is { } existing)
             {
-                session.Log.Information($"{build.Application}/{build.Image} of commit {session.CommitTag} already exists ({existing}): not building again");
+                session.Log.Information($"{build.Application}/{build.Image} of commit {session.CommitTag} already exists ({existing} {build.Where}): not building again");
                 continue;
             }
             var image = session.Config.Application(build.Application).Image(build.Image);
@@ -126,6 +126,14 @@ public sealed class PlanExecutor(PromotionSession session, TimeProvider? clock =
             gitops[release] = await GitOpsAsync(release, review, ct).ConfigureAwait(false);
 
         var moved = await new MoveTags(session).RunAsync(going.SelectMany(g => g.Plan.Images).ToArray(), ct).ConfigureAwait(false);
+        foreach (var (release, _, _, _) in going)
+        foreach (var image in release.Images.Where(i => i.UpToDate))
+            session.Log.Information(release.Kind switch
+            {
+                "push" => $"{image.Destination} already points at {image.Digest}: nothing to push",
+                "release" => $"{image.Destination} already marks {image.Digest}: no new release tag",
+                _ => $"{image.Destination} already points at {image.Digest}: nothing written",
+            });
 
         foreach (var (release, gates, _, approvals) in going)
         {

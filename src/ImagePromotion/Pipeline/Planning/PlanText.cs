@@ -13,7 +13,7 @@ public static class PlanText
         yield return $"{prefix}plan: {plan.Operation}";
         foreach (var build in plan.Builds)
             yield return build.Existing is { } d
-                ? $"  {build.Application}/{build.Image}: already pushed for this commit ({d}): not building again"
+                ? $"  {build.Application}/{build.Image}: already built for this commit ({d} {build.Where}): not building again"
                 : $"  {build.Application}/{build.Image}: {(plan.DryRun ? "would build" : "build")} {build.Context} ({Path.GetFileName(build.Containerfile)}) with {build.Builder} into the layout as {build.LayoutTag}";
         foreach (var release in plan.Releases)
         {

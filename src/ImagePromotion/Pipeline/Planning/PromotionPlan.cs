@@ -149,9 +149,11 @@ public sealed record ReleasePlan
 /// <param name="Context">The build context, absolute.</param>
 /// <param name="Containerfile">The containerfile, absolute.</param>
 /// <param name="LayoutTag">The tag in the OCI layout <c>.artifacts/oci</c>.</param>
-/// <param name="Existing">The digest already pushed for this commit (then nothing is built), or null.</param>
+/// <param name="Existing">The digest already built or pushed for this commit (then nothing is built), or null.</param>
 public sealed record BuildPlan(string Application, string Image, string Context, string Containerfile, string LayoutTag, Digest? Existing)
 {
+    /// <summary>Where the existing build is (the dev reference, or the layout).</summary>
+    public string? Where { get; init; }
     /// <summary>The builder (buildah or docker); null when nothing is built.</summary>
     public string? Builder { get; init; }
 }

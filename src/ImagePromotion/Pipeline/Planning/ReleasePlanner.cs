@@ -33,8 +33,19 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
             var target = session.Reference(app, image, Config.First);
             var existing = await session.Planned.ResolveAsync(session.Client(Config.First), target, ct).ConfigureAwait(false);
             var context = Config.ResolvePath(image.Build.Context);
-            var plan = new BuildPlan(app.Name, image.Name, context, Path.Combine(context, image.Build.Containerfile), LayoutTag(app, image), existing?.Value);
-            if (existing is null)
+            var layoutTag = LayoutTag(app, image);
+            var plan = new BuildPlan(app.Name, image.Name, context, Path.Combine(context, image.Build.Containerfile), layoutTag, existing?.Value)
+            {
+                Where = existing is null ? null : $"in {target}",
+            };
+            // Built once: a build of this commit already in the layout (BuildOnce ran, PushDev not yet) is not built again.
+            if (existing is null && new LayoutSource(builder.LayoutDirectory).HasTag(layoutTag))
+                plan = plan with
+                {
+                    Existing = (await new LayoutSource(builder.LayoutDirectory).GetManifestAsync(layoutTag, null, ct).ConfigureAwait(false)).Digest,
+                    Where = $"in {LayoutReference.Format(builder.LayoutDirectory, layoutTag)}",
+                };
+            if (plan.Existing is null)
             {
                 tool ??= await builder.ChooseBuilderAsync(image.Build, ct).ConfigureAwait(false);
                 plan = plan with { Builder = image.Build.Builder == "auto" ? tool : image.Build.Builder };
