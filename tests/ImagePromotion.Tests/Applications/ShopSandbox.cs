@@ -137,16 +137,11 @@ internal sealed class ShopSandbox : IAsyncDisposable
     }
 
     /// <summary>A release already in production (both regions), as a later promotion finds it.</summary>
-    public async Task<Dictionary<string, Digest>> ReleaseAlreadyThereAsync(string prefix)
+    public async Task ReleaseAlreadyThereAsync(string prefix)
     {
-        var old = new Dictionary<string, Digest>();
         foreach (var image in Images)
-        {
-            var digest = await PipelineSandbox.PushImageAsync(Eu, $"{prefix}/{image}", "production", new LayerBuilder().File("old", image));
-            await PipelineSandbox.PushImageAsync(Us, $"{prefix}/{image}", "production", new LayerBuilder().File("old", image));
-            old[image] = digest;
-        }
-        return old;
+        foreach (var registry in new[] { Eu, Us })
+            await PipelineSandbox.PushImageAsync(registry, $"{prefix}/{image}", "production", new LayerBuilder().File("old", image));
     }
 
     public async ValueTask DisposeAsync()

@@ -38,7 +38,7 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
             {
                 Where = existing is null ? null : $"in {target}",
             };
-            // Built once: a build of this commit already in the layout (BuildOnce ran, PushDev not yet) is not built again.
+            // Built once: a build of this commit already in the layout (built, not pushed yet) is not built again.
             if (existing is null && new LayoutSource(builder.LayoutDirectory).HasTag(layoutTag))
                 plan = plan with
                 {
@@ -86,7 +86,7 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
                     digest = PlannedDigest.Known((await new LayoutSource(layout).GetManifestAsync(tag, null, ct).ConfigureAwait(false)).Digest);
                 else
                     digest = session.Planned.Tag(source)
-                        ?? throw new PromotionException($"{target} does not exist and {layout} holds no build of commit {session.CommitTag}: run --target=BuildOnce first");
+                        ?? throw new PromotionException($"{target} does not exist and {layout} holds no build of commit {session.CommitTag}: build the commit first");
                 var plan = Image(image.Name, source, digest, target, null, sameRepository: false, Config.First.TagMayMove);
                 if (digest.Value is { } d)
                     plan = await WithCopyPlanAsync(plan, new LayoutSource(layout), tag, target.WithDigest(d), ct).ConfigureAwait(false);
@@ -108,7 +108,7 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
         foreach (var to in targets)
         {
             var source = from is null ? Config.Upstream(to)
-                ?? throw new PromotionException($"{to.Name} is the first environment, where PushDev puts builds: promote into an environment that comes from it")
+                ?? throw new PromotionException($"{to.Name} is the first environment, where builds are pushed: promote into an environment that comes from it")
                 : Config.Environment(from);
             foreach (var app in selection.Applications(Config))
             {
@@ -196,7 +196,7 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
             {
                 var reference = session.Reference(app, image, env);
                 var digest = await session.Planned.ResolveAsync(client, reference, ct).ConfigureAwait(false)
-                    ?? throw new PromotionException($"{reference} does not exist: run --target=PromoteProduction first");
+                    ?? throw new PromotionException($"{reference} does not exist: promote into {env.Name} first");
                 current.Add((image, reference, digest));
             }
             var tags = await ReleaseTagsAsync(client, current[0].Reference, ct).ConfigureAwait(false);

@@ -34,26 +34,41 @@ public sealed record PromotionRecord
     /// <summary>The schema this version writes and reads (fields added since are optional).</summary>
     public const int CurrentSchemaVersion = 1;
 
+    /// <summary>The schema version written.</summary>
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
     /// <summary>push (build into the first environment), promotion, release or rollback.</summary>
     public required string Kind { get; init; }
     /// <summary>promoted, refused or up-to-date.</summary>
     public required string Outcome { get; init; }
+    /// <summary>The application (the service, in single-image configurations).</summary>
     public required string Service { get; init; }
+    /// <summary>The first image's digest.</summary>
     public required string Digest { get; init; }
+    /// <summary>The source environment; null for a push from the build.</summary>
     public string? From { get; init; }
+    /// <summary>The first image's source reference.</summary>
     public string? FromReference { get; init; }
+    /// <summary>The target environment.</summary>
     public required string To { get; init; }
+    /// <summary>The first image's target reference.</summary>
     public required string ToReference { get; init; }
+    /// <summary>Who ran it (CI actor or local git user).</summary>
     public required string Who { get; init; }
+    /// <summary>When (UTC).</summary>
     public required DateTimeOffset When { get; init; }
+    /// <summary>The commit built.</summary>
     public string? Commit { get; init; }
+    /// <summary>The branch built.</summary>
     public string? Branch { get; init; }
+    /// <summary>The CI run.</summary>
     public string? RunUrl { get; init; }
     /// <summary>What the target pointed at before (for a release: the previous release's digest).</summary>
     public string? PreviousDigest { get; init; }
+    /// <summary>Each gate's verdict.</summary>
     public IReadOnlyList<GateRecord> Gates { get; init; } = [];
+    /// <summary>The approvals that counted.</summary>
     public IReadOnlyList<ApprovalRecord> Approvals { get; init; } = [];
+    /// <summary>The GitOps pull request.</summary>
     public string? PullRequestUrl { get; init; }
     /// <summary>Every image of the release; empty in records written before applications existed.</summary>
     public IReadOnlyList<ImageRecord> Images { get; init; } = [];
@@ -71,10 +86,13 @@ public sealed record PromotionRecord
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
     };
 
+    /// <summary>The records of a gate report's verdicts (gate names with the image they judged).</summary>
     public static IReadOnlyList<GateRecord> GatesOf(GateReport report) => report.Results.Select(r => new GateRecord(r.Label, r.Passed, r.Reason)).ToArray();
 
+    /// <summary>The record's JSON (camelCase, UTC time).</summary>
     public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this with { When = When.ToUniversalTime() }, Options);
 
+    /// <summary>Reads a record; a one-line error for anything else or another schema version.</summary>
     public static PromotionRecord FromJson(ReadOnlySpan<byte> json, string source = "promotion record")
     {
         PromotionRecord? record;
