@@ -125,8 +125,15 @@ internal sealed class BlobCopier
             {
                 try
                 {
-                    session = await _destination.MountBlobAsync(_repository, step.Blob.Digest, _source.Repository!, ct).ConfigureAwait(false);
+                    // Like a new upload session, a declined mount's session must be known to be cancelled.
+                    ct.ThrowIfCancellationRequested();
+                    session = await _destination.MountBlobAsync(_repository, step.Blob.Digest, _source.Repository!, CancellationToken.None).ConfigureAwait(false);
                     if (session is null) return BlobAction.Mount;
+                    if (ct.IsCancellationRequested)
+                    {
+                        await _destination.CancelUploadAsync(_repository, session).ConfigureAwait(false);
+                        ct.ThrowIfCancellationRequested();
+                    }
                     // 202: the registry would not mount (other storage, a blob no manifest references) but opened an upload.
                     _log.Verbose($"registry {_destination.Registry} declined to mount {step.Blob.Digest}; uploading it");
                 }
@@ -184,7 +191,14 @@ internal sealed class BlobCopier
         {
             // The source GET and the upload session are independent: open both at once (one round trip, not two).
             var opening = _source.OpenBlobAsync(blob, ct);
-            try { session ??= await _destination.StartUploadAsync(_repository, ct).ConfigureAwait(false); }
+            try
+            {
+                // A session the registry opened while we stopped listening could never be cancelled: the POST
+                // runs to its answer (bounded by the transport's timeouts), then a cancelled copy cancels it.
+                ct.ThrowIfCancellationRequested();
+                session ??= await _destination.StartUploadAsync(_repository, CancellationToken.None).ConfigureAwait(false);
+                ct.ThrowIfCancellationRequested();
+            }
             catch { await CloseQuietlyAsync(opening).ConfigureAwait(false); throw; }
             await using (var src = await opening.ConfigureAwait(false))
             {
@@ -288,10 +302,12 @@ internal sealed class BlobCopier
         catch (Exception) { /* the upload failure is the error worth reporting */ }
     }
 
-    private static bool IsRetryable(Exception ex, CancellationToken ct) =>
+    private bool IsRetryable(Exception ex, CancellationToken ct) =>
         !ct.IsCancellationRequested && ex switch
         {
             UploadMethodChangedException or SourceBrokeException => true,
+            // A registry asking for a longer pause than we wait gets its answer reported, not waited out.
+            RegistryException { RetryAfter: { } wait } when wait > _destination.MaxRetryAfter => false,
             PromotionException p => p.Transient,
             HttpRequestException or IOException or TimeoutException => true,
             _ => false,

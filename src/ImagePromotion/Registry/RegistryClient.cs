@@ -17,6 +17,9 @@ public sealed partial class RegistryClient(RegistryTransport transport, string r
     public string Registry { get; } = registry;
     private readonly Uri _base = new($"https://{RegistryProfiles.ApiHost(registry)}/v2/");
 
+    /// <summary>The longest <c>Retry-After</c> worth waiting (<see cref="TransportOptions.MaxRetryAfter"/>).</summary>
+    public TimeSpan MaxRetryAfter => transport.Options.MaxRetryAfter;
+
     /// <summary>The registry's profile and what this run learned about it.</summary>
     public RegistryBehaviour Behaviour => transport.Behaviours.For(Registry);
 
@@ -43,14 +46,20 @@ public sealed partial class RegistryClient(RegistryTransport transport, string r
     {
         using var request = Request(HttpMethod.Get, $"{repository}/manifests/{reference}", RequestScopes.Pull(repository));
         request.Headers.Accept.ParseAdd(string.Join(", ", MediaTypes.Manifests));
-        var where = $"{Registry}/{repository}:{reference}";
+        var where = $"{Registry}/{repository}{(Digest.TryParse(reference, out _) ? "@" : ":")}{reference}";
         var what = $"read manifest {where}";
         using var response = await SendAsync(request, RegistryOperation.ReadManifest, repository, what, ct, buffer: false).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
         await EnsureSuccessAsync(response, RegistryOperation.ReadManifest, what, repository, ct).ConfigureAwait(false);
         var mediaType = response.Content.Headers.ContentType?.MediaType;
         if (MediaTypes.IsSchema1(mediaType)) throw Manifest.Schema1(where);
-        var bytes = await BodyLimits.ReadAsync(response.Content, BodyLimits.Manifest, $"manifest {where}", ct).ConfigureAwait(false);
+        byte[] bytes;
+        try { bytes = await BodyLimits.ReadAsync(response.Content, BodyLimits.Manifest, $"manifest {where}", ct).ConfigureAwait(false); }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutException)
+        {
+            throw new RegistryException($"registry {Registry} broke off its answer to {what} ({RegistryRetry.Innermost(ex)}): check the network or try again",
+                Registry, repository, RegistryOperation.ReadManifest, null, null, ex) { Transient = true };
+        }
         if (Manifest.IsSchema1(bytes)) throw Manifest.Schema1(where);
         // A digest reference must be served byte for byte; a tag is checked against the registry's own header.
         var check = expected ?? (Digest.TryParse(reference, out var asked) ? asked : (Digest?)null);

@@ -72,18 +72,18 @@ public sealed class FaultProxy : IAsyncDisposable
     /// <paramref name="pathPattern"/>: the <paramref name="skip"/> first matches pass, the next
     /// <paramref name="times"/> get the fault (<see cref="Always"/> for every one). Rules are tried in order.
     /// </summary>
-    public FaultRule Inject(string? method, string pathPattern, FaultAction action, int times = 1, int skip = 0)
+    public FaultRule Inject(string? method, string pathPattern, FaultAction action, int times = 1, int skip = 0, string? queryPattern = null)
     {
-        var rule = new FaultRule(method, pathPattern, action, times, skip);
+        var rule = new FaultRule(method, pathPattern, action, times, skip, queryPattern);
         lock (_rules) _rules.Add(rule);
         return rule;
     }
 
     public void ClearFaults() { lock (_rules) _rules.Clear(); }
 
-    private FaultAction? MatchFault(string method, string path)
+    private FaultAction? MatchFault(string method, string path, string query)
     {
-        lock (_rules) return _rules.FirstOrDefault(r => r.TryApply(method, path))?.Action;
+        lock (_rules) return _rules.FirstOrDefault(r => r.TryApply(method, path, query))?.Action;
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -93,7 +93,7 @@ public sealed class FaultProxy : IAsyncDisposable
         var hadAuthorization = request.Headers.ContainsKey("Authorization");
         var latency = Latency;
         if (latency > TimeSpan.Zero) await Task.Delay(latency, context.RequestAborted);
-        var fault = MatchFault(request.Method, request.Path.Value ?? "/");
+        var fault = MatchFault(request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? "");
         try
         {
             switch (fault)
@@ -103,6 +103,9 @@ public sealed class FaultProxy : IAsyncDisposable
                     break;
                 case RedirectFault:
                     await RedirectAsync(context, target);
+                    break;
+                case ImmutableTagsFault when await TagExistsAsync(context, target):
+                    await WriteErrorAsync(context, new StatusFault(400, null) { Code = "TAG_INVALID" });
                     break;
                 default:
                     if (fault is StallFault stall) await Task.Delay(stall.Delay, context.RequestAborted);
@@ -119,7 +122,8 @@ public sealed class FaultProxy : IAsyncDisposable
 
     private async Task ForwardAsync(HttpContext context, string target, FaultAction? fault)
     {
-        using var upstreamRequest = BuildUpstreamRequest(context, target);
+        if (fault is DropBodyFault) await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+        using var upstreamRequest = BuildUpstreamRequest(context, target, dropBody: fault is DropBodyFault);
         HttpResponseMessage upstreamResponse;
         try
         {
@@ -140,12 +144,16 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
-    private HttpRequestMessage BuildUpstreamRequest(HttpContext context, string target)
+    private HttpRequestMessage BuildUpstreamRequest(HttpContext context, string target, bool dropBody = false)
     {
         var request = context.Request;
         var message = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(Upstream, target));
         var hasBody = request.ContentLength is not null || request.Headers.TransferEncoding.Count > 0;
-        if (hasBody)
+        if (hasBody && dropBody)
+        {
+            message.Content = new ByteArrayContent([]);
+        }
+        else if (hasBody)
         {
             message.Content = new StreamContent(request.Body);
             if (request.ContentLength is { } length) message.Content.Headers.ContentLength = length;
@@ -153,6 +161,7 @@ public sealed class FaultProxy : IAsyncDisposable
         foreach (var (name, values) in request.Headers)
         {
             if (HopByHop.Contains(name) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) continue;
+            if (dropBody && name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase)) continue;
             if (!message.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values) && message.Content is not null)
                 message.Content.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
         }
@@ -214,12 +223,28 @@ public sealed class FaultProxy : IAsyncDisposable
         context.Response.ContentLength = 0;
     }
 
+    /// <summary>True for a manifest PUT by tag (not by digest) whose tag the upstream registry already holds.</summary>
+    private async Task<bool> TagExistsAsync(HttpContext context, string target)
+    {
+        var path = context.Request.Path.Value ?? "";
+        var at = path.LastIndexOf("/manifests/", StringComparison.Ordinal);
+        if (!HttpMethods.IsPut(context.Request.Method) || at < 0 || path[(at + "/manifests/".Length)..].Contains(':')) return false;
+        using var head = new HttpRequestMessage(HttpMethod.Head, new Uri(Upstream, path));
+        head.Headers.TryAddWithoutValidation("Accept", RegistryTestClient.AllManifestTypes);
+        if (context.Request.Headers.Authorization.Count > 0)
+            head.Headers.TryAddWithoutValidation("Authorization", context.Request.Headers.Authorization.ToString());
+        using var response = await _upstreamClient.SendAsync(head, context.RequestAborted);
+        if (response.StatusCode != System.Net.HttpStatusCode.OK) return false;
+        await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+        return true;
+    }
+
     private static Task WriteErrorAsync(HttpContext context, StatusFault fault)
     {
         context.Response.StatusCode = fault.StatusCode;
         if (fault.RetryAfter is not null) context.Response.Headers.RetryAfter = fault.RetryAfter;
         context.Response.ContentType = "application/json";
-        var code = fault.StatusCode switch { 429 => "TOOMANYREQUESTS", 401 => "UNAUTHORIZED", 403 => "DENIED", 404 => "NOT_FOUND", _ => "UNAVAILABLE" };
+        var code = fault.Code ?? fault.StatusCode switch { 429 => "TOOMANYREQUESTS", 401 => "UNAUTHORIZED", 403 => "DENIED", 404 => "NOT_FOUND", _ => "UNAVAILABLE" };
         var body = JsonSerializer.Serialize(new { errors = new[] { new { code, message = $"injected fault {fault.StatusCode}", detail = (object?)null } } });
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.WriteAsync(body, context.RequestAborted);
     }
