@@ -18,46 +18,21 @@ internal sealed class IdleTimeoutHandler(TransportOptions options) : DelegatingH
         return response;
     }
 
-    private sealed class IdleTimeoutContent : HttpContent
+    private sealed class IdleTimeoutContent(HttpContent inner, TimeSpan idle, string host) : DelegatingContent(inner)
     {
-        private readonly HttpContent _inner;
-        private readonly TimeSpan _idle;
-        private readonly string _host;
-
-        public IdleTimeoutContent(HttpContent inner, TimeSpan idle, string host)
-        {
-            _inner = inner; _idle = idle; _host = host;
-            foreach (var header in inner.Headers) Headers.TryAddWithoutValidation(header.Key, header.Value);
-        }
-
         protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-            new IdleTimeoutStream(await _inner.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), _idle, _host);
+            new IdleTimeoutStream(await Inner.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), idle, host);
 
         protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
-
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
-            SerializeToStreamAsync(stream, context, CancellationToken.None);
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
         {
             await using var source = await CreateContentReadStreamAsync(cancellationToken).ConfigureAwait(false);
             await source.CopyToAsync(stream, cancellationToken).ConfigureAwait(false);
         }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = _inner.Headers.ContentLength ?? 0;
-            return _inner.Headers.ContentLength is not null;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing) _inner.Dispose();
-            base.Dispose(disposing);
-        }
     }
 
-    private sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, string host) : Stream
+    private sealed class IdleTimeoutStream(Stream inner, TimeSpan idle, string host) : ReadOnlyStream
     {
         public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
         {
@@ -69,23 +44,6 @@ internal sealed class IdleTimeoutHandler(TransportOptions options) : DelegatingH
                 throw new TimeoutException($"{host} sent nothing for {RegistryRetry.Seconds(idle)} in the middle of a response", ex);
             }
         }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        // Synchronous reads block a thread; they go through the async path so the timeout holds there too.
-        public override int Read(byte[] buffer, int offset, int count) =>
-            ReadAsync(buffer.AsMemory(offset, count)).AsTask().GetAwaiter().GetResult();
-
-        public override bool CanRead => true;
-        public override bool CanSeek => false;
-        public override bool CanWrite => false;
-        public override long Length => throw new NotSupportedException();
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-        public override void Flush() { }
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-        public override void SetLength(long value) => throw new NotSupportedException();
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
 
         protected override void Dispose(bool disposing)
         {
