@@ -24,10 +24,12 @@ public sealed class MemoryLog : IPipelineLog
     public void Warning(string message) { lock (_gate) _lines.Add("warning: " + message); }
 }
 
-/// <summary>Writes to the console through a redactor; the bench host and ad-hoc tools use it.</summary>
+/// <summary>Writes to the console through the redactor and <see cref="LogText.Neutralise"/>; the bench host and ad-hoc tools use it.</summary>
 public sealed class ConsoleLog(bool verbose = false) : IPipelineLog
 {
-    public void Information(string message) => Console.WriteLine(SecretRedactor.Shared.Redact(message));
-    public void Verbose(string message) { if (verbose) Console.WriteLine(SecretRedactor.Shared.Redact(message)); }
-    public void Warning(string message) => Console.Error.WriteLine("warning: " + SecretRedactor.Shared.Redact(message));
+    public void Information(string message) => Console.WriteLine(Safe(message));
+    public void Verbose(string message) { if (verbose) Console.WriteLine(Safe(message)); }
+    public void Warning(string message) => Console.Error.WriteLine("warning: " + Safe(message));
+
+    private static string Safe(string message) => LogText.Neutralise(SecretRedactor.Shared.Redact(message));
 }
