@@ -2,7 +2,9 @@ namespace ImagePromotion.Logging;
 
 /// <summary>
 /// The module's only way to speak. Hosts (Cake scripts, the bench console, tests) decide where the
-/// lines go; every line passes through the <see cref="SecretRedactor"/> first.
+/// lines go; every line passes through the <see cref="SecretRedactor"/> first, and a host that writes to a CI
+/// log passes it through <see cref="CommandSafeWriter"/> (or <see cref="LogText.Neutralise"/>) last, so text from
+/// images, registries or evidence inside a message never acts as a workflow command.
 /// </summary>
 public interface IPipelineLog
 {

@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text.Json;
 using ImagePromotion.Evidence;
 using ImagePromotion.Evidence.Attestations;
@@ -142,15 +141,7 @@ public sealed class SigstoreVerifyTests
 
     private static (int Code, string Output) Run(string file, string[] args, string workingDirectory, int timeoutMs)
     {
-        var psi = new ProcessStartInfo(file, args) { WorkingDirectory = workingDirectory, RedirectStandardOutput = true, RedirectStandardError = true };
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (!process.WaitForExit(timeoutMs))
-        {
-            process.Kill(entireProcessTree: true);
-            return (-1, $"{file} timed out after {timeoutMs / 1000} s");
-        }
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        var r = ExternalTool.TryRunAsync(file, args, workingDirectory: workingDirectory, timeout: TimeSpan.FromMilliseconds(timeoutMs)).GetAwaiter().GetResult();
+        return (r.ExitCode, r.StandardOutput + r.StandardError);
     }
 }
