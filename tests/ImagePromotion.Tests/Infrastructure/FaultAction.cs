@@ -24,6 +24,12 @@ public abstract record FaultAction
     public static FaultAction Stall(TimeSpan delay) => new StallFault(delay);
     /// <summary>Fetch from upstream, then answer 307 to the proxy's <see cref="BlobStorageServer"/> holding the bytes.</summary>
     public static FaultAction RedirectToBlobStorage() => new RedirectFault();
+    /// <summary>
+    /// Tags are immutable: a PUT of a manifest under a tag that already exists upstream is refused with 400 TAG_INVALID
+    /// (ECR IMMUTABLE repositories; Harbor and Artifactory immutability rules refuse likewise), even for the same digest.
+    /// Use with <c>Inject("PUT", FaultProxy.TagManifestPath, …, FaultProxy.Always)</c>.
+    /// </summary>
+    public static FaultAction ImmutableTag() => new ImmutableTagFault();
 }
 
 public sealed record StatusFault(int StatusCode, string? RetryAfter) : FaultAction;
@@ -32,6 +38,7 @@ public sealed record TruncateFault(long Bytes) : FaultAction;
 public sealed record CorruptFault(long Offset) : FaultAction;
 public sealed record StallFault(TimeSpan Delay) : FaultAction;
 public sealed record RedirectFault : FaultAction;
+public sealed record ImmutableTagFault : FaultAction;
 
 /// <summary>
 /// A scripted fault: requests whose method (null = any) and path (regex on the path, without query)
