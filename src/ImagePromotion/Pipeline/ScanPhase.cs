@@ -81,7 +81,7 @@ public sealed class ScanPhase(PromotionSession session, TimeProvider? clock = nu
             // The full result as a file a CI run can upload next to promotions.jsonl.
             Directory.CreateDirectory(session.ArtifactsDirectory);
             await File.WriteAllBytesAsync(Path.Combine(session.ArtifactsDirectory, "scan-result.json"), result.ToJsonBytes(), ct).ConfigureAwait(false);
-            evidence = await new EvidenceStore(session.Transport, session.Log, clock)
+            evidence = await new EvidenceStore(session.Transport, session.Log, clock, session.Signers)
                 .PushAsync(scanTarget, new EvidencePiece(EvidenceTypes.ScanResult, result.ToJsonBytes()), ct).ConfigureAwait(false);
             session.Log.Information($"scan: result attached to {scanTarget.Name}@{top.Digest} as {evidence.Digest}");
         }

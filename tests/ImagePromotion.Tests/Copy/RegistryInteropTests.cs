@@ -384,7 +384,7 @@ public sealed class RegistryInteropTests
         var index = await TestImages.PushIndexAsync(_devRaw, repository, "1", cancellationToken: Ct);
         var other = await TestImages.PushRandomImageAsync(_devRaw, repository, "2", layerCount: 1, cancellationToken: Ct);
         await using var proxy = await FaultProxy.StartAsync(_prod, Ct);
-        proxy.Inject("PUT", "/manifests/", FaultAction.ImmutableTags(), FaultProxy.Always);
+        proxy.Inject("PUT", FaultProxy.TagManifestPath, FaultAction.ImmutableTag(), FaultProxy.Always);
         using var engine = new EngineHarness();
         var to = $"{proxy.Host}/{repository}:1";
 

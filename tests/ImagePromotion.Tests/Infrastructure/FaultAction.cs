@@ -32,10 +32,11 @@ public abstract record FaultAction
     /// </summary>
     public static FaultAction DropRequestBody() => new DropBodyFault();
     /// <summary>
-    /// Refuse a manifest PUT under a tag that already exists with 400 <c>TAG_INVALID</c>, even for the same
-    /// digest, as ECR's IMMUTABLE repositories do (aws/containers-roadmap#2179); PUTs by digest pass.
+    /// Tags are immutable: a PUT of a manifest under a tag that already exists upstream is refused with 400 TAG_INVALID
+    /// (ECR IMMUTABLE repositories; Harbor and Artifactory immutability rules refuse likewise), even for the same digest.
+    /// Use with <c>Inject("PUT", FaultProxy.TagManifestPath, …, FaultProxy.Always)</c>.
     /// </summary>
-    public static FaultAction ImmutableTags() => new ImmutableTagsFault();
+    public static FaultAction ImmutableTag() => new ImmutableTagFault();
 }
 
 public sealed record StatusFault(int StatusCode, string? RetryAfter) : FaultAction
@@ -49,7 +50,7 @@ public sealed record CorruptFault(long Offset) : FaultAction;
 public sealed record StallFault(TimeSpan Delay) : FaultAction;
 public sealed record RedirectFault : FaultAction;
 public sealed record DropBodyFault : FaultAction;
-public sealed record ImmutableTagsFault : FaultAction;
+public sealed record ImmutableTagFault : FaultAction;
 
 /// <summary>
 /// A scripted fault: requests whose method (null = any) and path (regex on the path, without query)

@@ -17,6 +17,8 @@ public sealed record ProxiedRequest(string Method, string PathAndQuery, int Stat
 public sealed class FaultProxy : IAsyncDisposable
 {
     public const int Always = int.MaxValue;
+    /// <summary>A manifest PUT by tag (a digest reference has a colon, a tag cannot).</summary>
+    public const string TagManifestPath = "^/v2/.+/manifests/[^:/]+$";
 
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -94,6 +96,8 @@ public sealed class FaultProxy : IAsyncDisposable
         var latency = Latency;
         if (latency > TimeSpan.Zero) await Task.Delay(latency, context.RequestAborted);
         var fault = MatchFault(request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? "");
+        // An immutable tag refuses only a tag that exists; a new tag is written as usual.
+        if (fault is ImmutableTagFault && !await UpstreamHasAsync(target, context.RequestAborted)) fault = null;
         try
         {
             switch (fault)
@@ -104,8 +108,12 @@ public sealed class FaultProxy : IAsyncDisposable
                 case RedirectFault:
                     await RedirectAsync(context, target);
                     break;
-                case ImmutableTagsFault when await TagExistsAsync(context, target):
-                    await WriteErrorAsync(context, new StatusFault(400, null) { Code = "TAG_INVALID" });
+                case ImmutableTagFault:
+                    context.Response.StatusCode = 400;
+                    context.Response.ContentType = "application/json";
+                    var tag = target[(target.LastIndexOf('/') + 1)..];
+                    await context.Response.WriteAsync(JsonSerializer.Serialize(new { errors = new[] { new { code = "TAG_INVALID",
+                        message = $"The image tag '{tag}' already exists in the repository and cannot be overwritten because the repository is immutable." } } }), context.RequestAborted);
                     break;
                 default:
                     if (fault is StallFault stall) await Task.Delay(stall.Delay, context.RequestAborted);
@@ -118,6 +126,17 @@ public sealed class FaultProxy : IAsyncDisposable
         {
             _requests.Enqueue(new ProxiedRequest(request.Method, target, context.Response.StatusCode, hadAuthorization, fault));
         }
+    }
+
+    private async Task<bool> UpstreamHasAsync(string target, CancellationToken ct)
+    {
+        using var head = new HttpRequestMessage(HttpMethod.Head, new Uri(Upstream, target));
+        head.Headers.Accept.ParseAdd("application/vnd.oci.image.index.v1+json");
+        head.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
+        head.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
+        head.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.list.v2+json");
+        using var response = await _upstreamClient.SendAsync(head, ct);
+        return response.IsSuccessStatusCode;
     }
 
     private async Task ForwardAsync(HttpContext context, string target, FaultAction? fault)
@@ -221,22 +240,6 @@ public sealed class FaultProxy : IAsyncDisposable
         if (upstream.Headers.TryGetValues("Docker-Content-Digest", out var digest))
             context.Response.Headers["Docker-Content-Digest"] = digest.ToArray();
         context.Response.ContentLength = 0;
-    }
-
-    /// <summary>True for a manifest PUT by tag (not by digest) whose tag the upstream registry already holds.</summary>
-    private async Task<bool> TagExistsAsync(HttpContext context, string target)
-    {
-        var path = context.Request.Path.Value ?? "";
-        var at = path.LastIndexOf("/manifests/", StringComparison.Ordinal);
-        if (!HttpMethods.IsPut(context.Request.Method) || at < 0 || path[(at + "/manifests/".Length)..].Contains(':')) return false;
-        using var head = new HttpRequestMessage(HttpMethod.Head, new Uri(Upstream, path));
-        head.Headers.TryAddWithoutValidation("Accept", RegistryTestClient.AllManifestTypes);
-        if (context.Request.Headers.Authorization.Count > 0)
-            head.Headers.TryAddWithoutValidation("Authorization", context.Request.Headers.Authorization.ToString());
-        using var response = await _upstreamClient.SendAsync(head, context.RequestAborted);
-        if (response.StatusCode != System.Net.HttpStatusCode.OK) return false;
-        await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
-        return true;
     }
 
     private static Task WriteErrorAsync(HttpContext context, StatusFault fault)
