@@ -14,7 +14,7 @@ namespace ImagePromotion.Evidence;
 /// </summary>
 internal sealed class ReferrersClient(RegistryTransport transport, string registry)
 {
-    private readonly Uri _base = new($"https://{(registry == ImageReference.DockerHub ? "registry-1.docker.io" : registry)}/v2/");
+    private readonly Uri _base = new($"https://{ImagePromotion.Registry.Profiles.RegistryProfiles.ApiHost(registry)}/v2/");
     private readonly RegistryClient _client = new(transport, registry);
 
     public RegistryClient Client => _client;
@@ -163,31 +163,23 @@ internal sealed class ReferrersClient(RegistryTransport transport, string regist
         await _client.CompleteUploadAsync(repository, location, descriptor.Digest, body, ct).ConfigureAwait(false);
     }
 
-    /// <summary>Reads a small blob whole and checks it against its descriptor.</summary>
-    public async Task<byte[]> ReadBlobAsync(string repository, Descriptor descriptor, long limit, CancellationToken ct)
-    {
-        if (descriptor.Size > limit)
-            throw new PromotionException($"blob {descriptor.Digest} in {registry}/{repository} is {descriptor.Size} bytes, over the {limit}-byte evidence limit");
-        using var response = await _client.GetBlobAsync(repository, descriptor.Digest, ct).ConfigureAwait(false);
-        var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
-        if (bytes.Length != descriptor.Size)
-            throw new PromotionException($"blob {descriptor.Digest} in {registry}/{repository} is {bytes.Length} bytes, not the {descriptor.Size} its manifest states");
-        if (!descriptor.Digest.Matches(bytes))
-            throw new PromotionException($"blob {descriptor.Digest} in {registry}/{repository} does not hash to its digest: the registry served other content");
-        return bytes;
-    }
+    /// <summary>Reads a small blob whole and checks it against its descriptor (never more than its stated size is read).</summary>
+    public Task<byte[]> ReadBlobAsync(string repository, Descriptor descriptor, long limit, CancellationToken ct) =>
+        _client.ReadBlobAsync(repository, descriptor, limit, ct);
 
     private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string what, CancellationToken ct)
     {
         try
         {
             var response = await transport.Http.SendAsync(request, ct).ConfigureAwait(false);
-            await response.Content.LoadIntoBufferAsync(ct).ConfigureAwait(false);
+            // A referrers list is an index: the 4 MiB manifest limit; anything longer is cut off while reading.
+            try { await BodyLimits.BufferAsync(response, BodyLimits.Manifest, $"registry {registry}: {what}", ct).ConfigureAwait(false); }
+            catch { response.Dispose(); throw; }
             return response;
         }
-        catch (HttpRequestException ex)
+        catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutException)
         {
-            throw new PromotionException($"cannot reach registry {registry} to {what} ({ex.Message.TrimEnd('.')}): check that it is running and the address is right", ex) { Transient = true };
+            throw new PromotionException($"cannot reach registry {registry} to {what} ({RegistryRetry.Innermost(ex)}): check that it is running and the address is right", ex) { Transient = true };
         }
     }
 

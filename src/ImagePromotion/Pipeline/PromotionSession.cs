@@ -63,11 +63,13 @@ public sealed class PromotionSession : IDisposable
             credentials.SetExplicit(registry.Host, new RegistryCredential(user, pass, $"environment variables {registry.UsernameEnv}/{registry.PasswordEnv}"));
         }
         var insecure = config.Registries.Values.Where(r => r.Insecure).Select(r => r.Host).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var ca = config.Registries.Values.Select(r => r.CaBundle).FirstOrDefault(c => c is not null);
+        // Each registry's CA bundle vouches for that registry only.
+        var caBundles = config.Registries.Values.Where(r => r.CaBundle is not null).GroupBy(r => r.Host, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => config.ResolvePath(g.First().CaBundle!), StringComparer.OrdinalIgnoreCase);
         var transport = new RegistryTransport(new TransportOptions
         {
             InsecureRegistries = insecure,
-            CaBundlePath = ca is null ? null : config.ResolvePath(ca),
+            CaBundles = caBundles,
         }, credentials);
         return new PromotionSession(config, options, log, transport, environment);
     }
