@@ -4,6 +4,7 @@
 #r "../.artifacts/module/YamlDotNet.dll"
 #r "../.artifacts/module/Octokit.dll"
 #r "../.artifacts/module/CliWrap.dll"
+#r "../.artifacts/module/Polly.Core.dll"
 
 #load "recipe.cake"
 

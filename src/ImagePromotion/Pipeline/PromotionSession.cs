@@ -44,6 +44,8 @@ public sealed class PromotionSession : IDisposable
     public RegistryTransport Transport { get; }
     /// <summary>The copy engine over <see cref="Transport"/>.</summary>
     public ImageCopier Copier { get; }
+    /// <summary>The evidence signing keys this job holds (PROMOTION_SIGNING_KEY_&lt;ROLE&gt;), read when first used.</summary>
+    public Evidence.Signing.EvidenceSigners Signers { get; }
     /// <summary>True in a dry run.</summary>
     public bool DryRun => Options.DryRun;
     /// <summary>What the phases of this run planned so far: a dry run plans each phase on the earlier ones' outcome.</summary>
@@ -51,10 +53,11 @@ public sealed class PromotionSession : IDisposable
     /// <summary>The plans of this run (with what was done), as <see cref="PromotionPipeline"/> writes them to plan.json.</summary>
     internal List<object> PlanJournal { get; } = [];
 
-    private PromotionSession(PromotionConfig config, SessionOptions options, IPipelineLog log, RegistryTransport transport)
+    private PromotionSession(PromotionConfig config, SessionOptions options, IPipelineLog log, RegistryTransport transport, IReadOnlyDictionary<string, string?> environment)
     {
         Config = config; Options = options; Log = log; Transport = transport;
         Copier = new ImageCopier(transport, log);
+        Signers = new Evidence.Signing.EvidenceSigners(environment);
     }
 
     /// <summary>A session over <paramref name="config"/>: credentials from the named variables, the environment and Docker's config.</summary>
@@ -76,13 +79,15 @@ public sealed class PromotionSession : IDisposable
             credentials.SetExplicit(registry.Host, new RegistryCredential(user, pass, $"environment variables {registry.UsernameEnv}/{registry.PasswordEnv}"));
         }
         var insecure = config.Registries.Values.Where(r => r.Insecure).Select(r => r.Host).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var ca = config.Registries.Values.Select(r => r.CaBundle).FirstOrDefault(c => c is not null);
+        // Each registry's CA bundle vouches for that registry only.
+        var caBundles = config.Registries.Values.Where(r => r.CaBundle is not null).GroupBy(r => r.Host, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => config.ResolvePath(g.First().CaBundle!), StringComparer.OrdinalIgnoreCase);
         var transport = new RegistryTransport(new TransportOptions
         {
             InsecureRegistries = insecure,
-            CaBundlePath = ca is null ? null : config.ResolvePath(ca),
+            CaBundles = caBundles,
         }, credentials);
-        var session = new PromotionSession(config, options, log, transport);
+        var session = new PromotionSession(config, options, log, transport, environment);
         // plan.json describes this run only: a run that plans nothing must not leave an earlier run's plans behind.
         var plans = Path.Combine(session.ArtifactsDirectory, PromotionPipeline.PlanFile);
         if (File.Exists(plans)) File.Delete(plans);
@@ -158,6 +163,10 @@ public sealed class PromotionSession : IDisposable
         }
     }
 
-    /// <summary>Releases the transport.</summary>
-    public void Dispose() => Transport.Dispose();
+    /// <summary>Releases the transport and the signing keys.</summary>
+    public void Dispose()
+    {
+        Transport.Dispose();
+        Signers.Dispose();
+    }
 }

@@ -137,6 +137,9 @@ public sealed class PlanExecutor(PromotionSession session, TimeProvider? clock =
 
         foreach (var (release, gates, _, approvals) in going)
         {
+            // Provenance binds commit and builder to each pushed digest; the push record names the builder, whom
+            // separation of duties keeps from approving production.
+            if (release.Kind == "push") await recorder.AttachProvenanceAsync(release, ct).ConfigureAwait(false);
             var previous = release.Kind == "release" ? await PreviousReleaseAsync(release, ct).ConfigureAwait(false) : null;
             var record = await recorder.RecordOfAsync(release, release.UpToDate ? "up-to-date" : "promoted", gates, approvals, gitops[release]?.PullRequestUrl, previous, ct).ConfigureAwait(false);
             if (!release.UpToDate || release.Kind is "promotion" or "rollback")

@@ -35,8 +35,8 @@ public sealed class RegistryGateFacts(PromotionSession session, ApplicationSetti
             if (manifest?.Config is null) return none;
         }
         if (manifest.Config is null) return none;
-        using var response = await client.GetBlobAsync(pinned.Repository, manifest.Config.Digest, ct).ConfigureAwait(false);
-        var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+        // Read within the config's stated size (and a ceiling): a body that never ends costs no more.
+        var bytes = await client.ReadBlobAsync(pinned.Repository, manifest.Config, Registry.Transport.BodyLimits.Config, ct).ConfigureAwait(false);
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         DateTimeOffset? created = null;
         try

@@ -31,11 +31,39 @@ public sealed class RecordRelease(PromotionSession session, TimeProvider clock)
         };
     }
 
+    /// <summary>
+    /// Build provenance (SLSA v1, signed with the build key): the commit and builder bound to each pushed digest. An
+    /// image already there gets it only when it has none (its content holds no clock time: the same facts give the same piece).
+    /// </summary>
+    public async Task AttachProvenanceAsync(ReleasePlan push, CancellationToken ct)
+    {
+        var store = new EvidenceStore(session.Transport, session.Log, null, session.Signers);
+        var kind = Evidence.Attestations.EvidenceKind.BuildProvenance;
+        var env = session.Options.Environment ?? Registry.Auth.CredentialStore.ReadProcessEnvironment();
+        var application = session.Config.Application(push.Application);
+        foreach (var image in push.Images)
+        {
+            var pinned = ImageReference.Parse(image.Destination).WithDigest(image.Digest.Value!.Value);
+            if (image.UpToDate && (await store.ListAsync(pinned, kind, ct).ConfigureAwait(false)).Count > 0) continue;
+            var build = application.Image(image.Image).Build;
+            var facts = new Evidence.Attestations.BuildFacts
+            {
+                BuilderId = Evidence.Attestations.BuildProvenance.BuilderIdFromEnvironment(env, session.Options.Identity),
+                Commit = session.Options.Commit ?? session.CommitTag,
+                SourceRepository = Evidence.Attestations.BuildProvenance.SourceRepositoryFromEnvironment(env),
+                Ref = await session.BranchAsync(ct).ConfigureAwait(false),
+                Context = build.Context, Containerfile = build.Containerfile, Tool = build.Builder,
+                InvocationId = session.Options.RunUrl,
+            };
+            await store.AttachAsync(pinned, kind, Evidence.Attestations.BuildProvenance.Predicate(facts), null, null, ct).ConfigureAwait(false);
+        }
+    }
+
     /// <summary>Copies each image's evidence along (across repositories), attaches the approvals, and writes the record.</summary>
     /// <param name="always">Write the record even when the release changed nothing (otherwise only when no record of it exists yet).</param>
     public async Task RunAsync(ReleasePlan release, PromotionRecord record, IReadOnlyList<ApprovalRecord> approvals, bool always, CancellationToken ct)
     {
-        var store = new EvidenceStore(session.Transport, session.Log, clock);
+        var store = new EvidenceStore(session.Transport, session.Log, clock, session.Signers);
         var pinned = new List<ImageReference>();
         foreach (var image in release.Images)
         {
