@@ -56,6 +56,10 @@ public sealed class ReleaseTests
                 $"+          image: {(region == "production-eu" ? _shop.Eu.Host : _shop.UsProxy.Host)}/{prefix}/worker:production@{digests["worker"]}  # set by the promotion pipeline",
             }), diff);
             Assert.That(release.Record.Images.Select(i => (i.Name, i.Digest)), Is.EqualTo(ShopSandbox.Images.Select(i => (i, digests[i].ToString()))), "one record lists every image");
+            // Attached to each image as a record about that image's digest, so it verifies there (and staging gates can read it).
+            var host = region == "production-eu" ? _shop.Eu.Host : _shop.UsProxy.Host;
+            var onWorker = await new PromotionRecorder(session).ReadAsync(ImageReference.Parse($"{host}/{prefix}/worker@{digests["worker"]}"), CancellationToken.None);
+            Assert.That(onWorker.Single(r => r.To == region).Digest, Is.EqualTo(digests["worker"].ToString()));
         }
     }
 
@@ -95,7 +99,7 @@ public sealed class ReleaseTests
         _shop.UsProxy.Inject(null, $"^/v2/{prefix}/worker/blobs/uploads", FaultAction.Status(403), FaultProxy.Always);
 
         using var session = _shop.Session(yaml);
-        var ex = Assert.ThrowsAsync<PromotionException>(() => PromoteProductionAsync(session))!;
+        var ex = Assert.CatchAsync<PromotionException>(() => PromoteProductionAsync(session))!;
 
         Assert.That(ex.Message, Does.Contain($"{prefix}/worker"));
         foreach (var region in ShopSandbox.Regions)
@@ -115,7 +119,7 @@ public sealed class ReleaseTests
         _shop.UsProxy.Inject("PUT", $"^/v2/{prefix}/worker/manifests/production$", FaultAction.Status(403), FaultProxy.Always);
 
         using var session = _shop.Session(yaml);
-        var ex = Assert.ThrowsAsync<PromotionException>(() => PromoteProductionAsync(session))!;
+        var ex = Assert.CatchAsync<PromotionException>(() => PromoteProductionAsync(session))!;
 
         Assert.That(ex.Message, Does.StartWith($"moving {_shop.UsProxy.Host}/{prefix}/worker:production to sha256:"));
         foreach (var (host, image) in new[] { (_shop.UsProxy.Host, "web"), (_shop.Eu.Host, "worker"), (_shop.Eu.Host, "web") })

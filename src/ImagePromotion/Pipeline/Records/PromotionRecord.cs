@@ -76,6 +76,19 @@ public sealed record PromotionRecord
     /// <summary>The digest recorded for <paramref name="image"/> (for old single-image records: <see cref="Digest"/>).</summary>
     public string DigestOf(string image) => Images.FirstOrDefault(i => i.Name == image)?.Digest ?? Digest;
 
+    /// <summary>
+    /// The record as attached to one image of the release: its own digest and references in the top-level fields
+    /// (evidence is verified against the digest it is attached to), every image still listed in <see cref="Images"/>.
+    /// </summary>
+    public PromotionRecord ForImage(ImageReference pinned)
+    {
+        var image = Images.FirstOrDefault(i => i.Digest == pinned.Digest?.ToString() && ImageReference.Parse(i.Reference).Repository == pinned.Repository);
+        return image is null ? this : this with
+        {
+            Digest = image.Digest, ToReference = image.Reference, FromReference = image.FromReference ?? FromReference, PreviousDigest = image.PreviousDigest,
+        };
+    }
+
     /// <summary>The target reference recorded for <paramref name="image"/> (for old single-image records: <see cref="ToReference"/>).</summary>
     public string ReferenceOf(string image) => Images.FirstOrDefault(i => i.Name == image)?.Reference ?? ToReference;
 
@@ -147,7 +160,7 @@ public sealed class PromotionRecorder(PromotionSession session, TimeProvider? cl
         foreach (var image in attachTo)
         {
             var store = new EvidenceStore(session.Transport, session.Log, clock, session.Signers);
-            var piece = new EvidencePiece(EvidenceTypes.PromotionRecord, record.ToJsonBytes())
+            var piece = new EvidencePiece(EvidenceTypes.PromotionRecord, record.ForImage(image).ToJsonBytes())
             {
                 // The push record is written by the build job, which holds the build key only.
                 Role = record.Kind == "push" ? Evidence.Attestations.KeyRole.Build : null,
