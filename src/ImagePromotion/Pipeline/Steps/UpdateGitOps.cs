@@ -259,25 +259,26 @@ public sealed record ReleaseDescription(string Application, string Environment, 
     {
         get
         {
+            // Every value is escaped (Ci.MarkdownText): reviewers approve what this body says, so no value may render as a link or markup.
             var body = new StringBuilder();
-            body.Append("## Promote `").Append(Code(Application)).Append("` to **").Append(Environment).Append("**\n\n");
-            body.Append("This pull request updates the GitOps manifests so that **").Append(Environment)
-                .Append("** runs the exact image digests already running in **").Append(SourceEnvironment ?? "the previous environment").Append("**, as one release.\n\n");
+            body.Append("## Promote ").Append(Code(Application)).Append(" to **").Append(Text(Environment)).Append("**\n\n");
+            body.Append("This pull request updates the GitOps manifests so that **").Append(Text(Environment))
+                .Append("** runs the exact image digests already running in **").Append(Text(SourceEnvironment ?? "the previous environment")).Append("**, as one release.\n\n");
             body.Append("| image | source | target | digest |\n|---|---|---|---|\n");
             foreach (var image in Images)
-                body.Append("| ").Append(Cell(image.Name)).Append(" | `").Append(Cell(image.Source)).Append("` | `").Append(Cell(image.Target)).Append("` | `").Append(image.Digest).Append("` |\n");
-            if (TriggeredBy != null) body.Append("\nTriggered by @").Append(Cell(TriggeredBy.TrimStart('@'))).Append('\n');
-            if (RunUrl != null) body.Append("\nPipeline run: ").Append(RunUrl).Append('\n');
+                body.Append("| ").Append(Code(image.Name)).Append(" | ").Append(Code(image.Source)).Append(" | ").Append(Code(image.Target)).Append(" | ").Append(Code(image.Digest.ToString())).Append(" |\n");
+            if (TriggeredBy != null) body.Append("\nTriggered by @").Append(Text(TriggeredBy.TrimStart('@'))).Append('\n');
+            if (RunUrl != null) body.Append("\nPipeline run: ").Append(Ci.MarkdownText.Link(RunUrl)).Append('\n');
             body.Append("\n### Manifests changed\n\n");
-            foreach (var path in ManifestPaths) body.Append("- `").Append(Cell(path)).Append("`\n");
+            foreach (var path in ManifestPaths) body.Append("- ").Append(Code(path)).Append('\n');
             body.Append("\n_Opened by image-promotion. Merging this pull request deploys the digests above; no image is rebuilt._\n");
             return body.ToString();
         }
     }
 
     private static string Short(Digest d) => $"{d.Algorithm}:{(d.Encoded.Length > 12 ? d.Encoded[..12] : d.Encoded)}";
-    private static string Code(string text) => text.Replace("`", "'", StringComparison.Ordinal);
-    private static string Cell(string text) => Code(text).Replace("|", "\\|", StringComparison.Ordinal).Replace('\n', ' ');
+    private static string Code(string text) => Ci.MarkdownText.Code(text);
+    private static string Text(string text) => Ci.MarkdownText.Escape(text);
 }
 
 /// <summary>A log that keeps a planning step's messages at diagnostic verbosity: they describe a rehearsal, not a change.</summary>
