@@ -21,7 +21,7 @@ internal static class WorkloadImages
         _ => null,
     };
 
-    public static List<PlannedChange> Plan(EditContext context, ContainerImageTarget target)
+    public static EditPlan Plan(EditContext context, ContainerImageTarget target)
     {
         var slots = context.Documents.SelectMany(d => Slots(d.Index, d.Root, new YamlPath([]))).ToList();
         var matches = slots.Where(s => Matches(s, target, context.Image)).ToList();
@@ -34,13 +34,14 @@ internal static class WorkloadImages
         }
         if (matches.Count > 1 && !target.AllMatches)
             throw new PromotionException($"{context.File}: {matches.Count} containers match {wanted} ({string.Join(", ", matches.Select(m => $"line {m.Line} {m.Workload} {m.Name}"))}); ambiguous: give the container name, the workload name or kind, or allow all matches");
-        return matches.Select(m =>
+        var changes = matches.Select(m =>
         {
             var location = $"{context.DocumentPrefix(m.Document)}{m.Workload} {m.ImagePath}";
-            if (m.Image is null)
+            if (m.Image is null || context.Locate(m.Document, m.ImagePath) is not { } located)
                 throw new PromotionException($"{context.Where(m.Line, location)}: container '{m.Name}' has no image key; add one");
-            return context.SetScalar(m.Document, m.ImagePath, location, m.Image, context.Image.Text);
+            return context.SetScalar(m.Document, located, location, context.Image.Text);
         }).ToList();
+        return new EditPlan(changes, [], changes.Select(c => c.OldValue ?? "").ToList());
     }
 
     internal static IEnumerable<ContainerSlot> Slots(int document, SourceNode? node, YamlPath prefix)
