@@ -3,10 +3,15 @@ namespace ImagePromotion.GitOps.Manifests;
 /// <summary>Finds the containers of Kubernetes workloads in parsed documents and picks the target's.</summary>
 internal static class WorkloadImages
 {
-    /// <summary>A container slot: its workload, name, image node (may be missing) and path to the image.</summary>
-    internal sealed record ContainerSlot(int Document, string Kind, string? WorkloadName, string? Name, SourceNode? Image, YamlPath ImagePath, int Line)
+    /// <summary>
+    /// A container slot: its workload, name, mapping and path to the image. <see cref="Image"/> is read only
+    /// when asked, so a duplicate key in a container the edit never looks at does not stop it.
+    /// </summary>
+    internal sealed record ContainerSlot(int Document, string Kind, string? WorkloadName, string? Name, SourceMapping Container, YamlPath ImagePath)
     {
         public string Workload => $"{Kind}/{WorkloadName ?? "(unnamed)"}";
+        public SourceNode? Image => Container.Get("image");
+        public int Line => Image?.Line ?? Container.Line;
     }
 
     private static readonly YamlPath TemplateSpec = YamlPath.Parse(".spec.template.spec");
@@ -65,8 +70,7 @@ internal static class WorkloadImages
             {
                 if (containers.Items[i].Deref() is not SourceMapping container) continue;
                 var path = prefix.Append(specPath).Append(new KeySegment(list), new IndexSegment(i), new KeySegment("image"));
-                var image = container.Get("image");
-                yield return new ContainerSlot(document, kind, name, container.GetString("name"), image, path, image?.Line ?? container.Line);
+                yield return new ContainerSlot(document, kind, name, container.GetString("name"), container, path);
             }
         }
     }

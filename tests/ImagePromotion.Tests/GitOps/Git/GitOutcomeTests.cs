@@ -11,7 +11,7 @@ namespace ImagePromotion.Tests.GitOps.Git;
 /// go in one commit, and a compare-and-swap on the pinned images tells a superseded promotion.
 /// </summary>
 [TestFixture]
-public sealed class GitOutcomeTests
+public sealed class GitOutcomeTests : BareRemoteFixture
 {
     private static readonly string A = "sha256:" + new string('a', 64);
     private static readonly string B = "sha256:" + new string('b', 64);
@@ -19,19 +19,6 @@ public sealed class GitOutcomeTests
     private static readonly string E = "sha256:" + new string('e', 64);
     private const string WebManifest = "apps/web/staging/deployment.yaml";
     private const string ApiManifest = "apps/api/staging/deployment.yaml";
-    private BareRemote _remote = null!;
-    private MemoryLog _log = null!;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _remote = new BareRemote();
-        _log = new MemoryLog();
-    }
-
-    [TearDown]
-    public void TearDown() => _remote.Dispose();
-
     private static ManifestImageEdit Web(string digest) => new(WebManifest, new ContainerImageTarget("web"), "registry.example.com/web@" + digest);
     private static ManifestImageEdit Api(string digest) => new(ApiManifest, new ContainerImageTarget("api"), "registry.example.com/api@" + digest);
 

@@ -64,6 +64,10 @@ public sealed class YamlMeaningTests
         var text = DuplicateImage.Replace("  name: web\nspec", "  name: web\n  labels: {team: a, team: b}\nspec").Replace("          image: registry.example.com/team/web:1.4.0\n", "");
         var edited = Edit(text, new ContainerImageTarget("web"), "registry.example.com/team/web:2.0.0");
         Assert.That(edited, Is.EqualTo(text.Replace("web:1.0.0", "web:2.0.0")));
+
+        // A container named by the target is edited even when another container repeats its image key.
+        var sidecar = DuplicateImage.Replace("      containers:\n", "      containers:\n        - name: helper\n          image: busybox:1.36\n");
+        Assert.That(Edit(sidecar, new ContainerImageTarget("helper"), "busybox:1.37"), Is.EqualTo(sidecar.Replace("busybox:1.36", "busybox:1.37")));
     }
 
     private const string SharedAnchor = """

@@ -13,23 +13,9 @@ namespace ImagePromotion.Tests.GitOps.PullRequests;
 /// reported with their time, a pull request opened concurrently adopted, and the API base URL used as given.
 /// </summary>
 [TestFixture]
-public sealed class GitHubAnswerTests
+public sealed class GitHubAnswerTests : GitHubServerFixture
 {
     private static readonly DateTimeOffset Now = new(2026, 3, 1, 12, 0, 0, TimeSpan.Zero);
-    private GitHubApiServer _server = null!;
-    private MemoryLog _log = null!;
-
-    [SetUp]
-    public async Task SetUp()
-    {
-        _server = await GitHubApiServer.StartAsync();
-        _server.AddRepository("acme", "gitops");
-        _log = new MemoryLog();
-    }
-
-    [TearDown]
-    public async Task TearDown() => await _server.DisposeAsync();
-
     private GitHubPullRequests Client(TimeSpan? maxWait = null, string? baseUrl = null) =>
         new(new GitHubRepositoryOptions("acme", "gitops", _server.Token, baseUrl ?? _server.BaseUrl) { MaxRateLimitWait = maxWait ?? TimeSpan.FromSeconds(60) }, _log);
 

@@ -6,22 +6,8 @@ using NUnit.Framework;
 namespace ImagePromotion.Tests.GitOps.PullRequests;
 
 [TestFixture]
-public sealed class GitHubPullRequestsTests
+public sealed class GitHubPullRequestsTests : GitHubServerFixture
 {
-    private GitHubApiServer _server = null!;
-    private MemoryLog _log = null!;
-
-    [SetUp]
-    public async Task SetUp()
-    {
-        _server = await GitHubApiServer.StartAsync();
-        _server.AddRepository("acme", "gitops");
-        _log = new MemoryLog();
-    }
-
-    [TearDown]
-    public async Task TearDown() => await _server.DisposeAsync();
-
     private GitHubPullRequests Client(string? token = null, string repository = "gitops") =>
         new(new GitHubRepositoryOptions("acme", repository, token ?? _server.Token, _server.BaseUrl), _log);
 
