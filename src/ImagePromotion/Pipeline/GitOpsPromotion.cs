@@ -59,22 +59,10 @@ public sealed class GitOpsPromotion(PromotionSession session)
         };
 
         ManifestTarget manifestTarget = settings.Path is { } path ? new YamlPathTarget(path) : new ContainerImageTarget(settings.Container);
-        // The edit may run more than once (a rejected push is retried on the new remote head): it is idempotent.
-        async Task<IReadOnlyList<string>> Edit(string workTree, CancellationToken token2)
-        {
-            var updater = new ManifestUpdater(workTree, log: session.Log);
-            var changed = new List<string>();
-            foreach (var manifest in settings.Manifests)
-            {
-                var result = await updater.UpdateFileAsync(manifest, manifestTarget, image, token2).ConfigureAwait(false);
-                if (result.Changed) changed.Add(manifest);
-                // The updater itself logs each change with its line; an untouched file is worth saying too.
-                if (!result.Changed) session.Log.Information($"{manifest}: already holds {image}; left untouched");
-            }
-            return changed;
-        }
-
-        var published = await new GitPublisher(session.Log).PublishAsync(request, Edit, ct).ConfigureAwait(false);
+        // One commit for every manifest; a rejected push is retried on the new remote head, and the pushed
+        // branch is read back: it must pin the image, or the publish fails naming what it pins.
+        var edits = settings.Manifests.Select(manifest => new ManifestImageEdit(manifest, manifestTarget, image)).ToList();
+        var published = await new GitPublisher(session.Log).PublishAsync(request, edits, ct).ConfigureAwait(false);
         var outcome = new GitOpsOutcome(published.Branch, published.CommitSha, published.Pushed, published.ChangedFiles, published.Diff);
         if (published.Outcome == GitPublishOutcome.DryRun)
         {
