@@ -44,7 +44,7 @@ public sealed class UpdateGitOps(PromotionSession session)
         var request = Request(application, environment, images, description, GitPublishMode.DryRun);
         // Planning clones and edits like the run, quietly: its messages would read as if something had been done.
         var quiet = new QuietLog(session.Log);
-        var published = await new GitPublisher(quiet).PublishAsync(request, Edit(application, settings, images, quiet), ct).ConfigureAwait(false);
+        var published = await new GitPublisher(quiet).PublishAsync(request, Edits(application, settings, images), ct).ConfigureAwait(false);
         var files = ParseDiff(published.Diff ?? "");
         GitOpsAction action;
         if (files.Count == 0) action = GitOpsAction.None;
@@ -86,7 +86,9 @@ public sealed class UpdateGitOps(PromotionSession session)
         var settings = environment.GitOps!;
         var description = Describe(application, environment, images, sourceEnvironment);
         var request = Request(application, environment, images, description, settings.Mode == "direct" ? GitPublishMode.DirectPush : GitPublishMode.PullRequestBranch);
-        var published = await new GitPublisher(session.Log).PublishAsync(request, Edit(application, settings, images), ct).ConfigureAwait(false);
+        // One commit for every image and manifest; a rejected push is re-applied on the new remote head, and the
+        // pushed branch is read back: it must pin every image, or the publish fails naming what it pins.
+        var published = await new GitPublisher(session.Log).PublishAsync(request, Edits(application, settings, images), ct).ConfigureAwait(false);
         var outcome = new GitOpsOutcome(published.Branch, published.CommitSha, published.Pushed, published.ChangedFiles, published.Diff);
         var summary = string.Join(", ", images.Select(i => i.Image.Name));
         session.Log.Information(published.Pushed
@@ -139,7 +141,17 @@ public sealed class UpdateGitOps(PromotionSession session)
             new GitOpsChange(BranchFor(application, environment, images), description.CommitMessage, authorName, authorEmail)) { Mode = mode };
     }
 
-    /// <summary>The yaml-update step: every image of the release into its manifests; idempotent (a rejected push re-applies it).</summary>
+    /// <summary>The yaml-update step as data: one edit per image and manifest, so the publisher can verify the pushed branch pins each.</summary>
+    private static IReadOnlyList<ManifestImageEdit> Edits(ApplicationSettings application, GitOpsSettings settings, IReadOnlyList<GitOpsImage> images) =>
+        images.SelectMany(image =>
+        {
+            string Expand(string t) => Templates.Expand(t, null, application.Name, image.Image.Name);
+            var value = settings.PinDigest ? image.Target.WithTagAndDigest(image.Target.Tag, image.Digest).ToString() : image.Target.ToString();
+            ManifestTarget target = settings.Path is { } path ? new YamlPathTarget(Expand(path)) : new ContainerImageTarget(settings.Container is { } c ? Expand(c) : null);
+            return settings.Manifests.Select(Expand).Distinct().Select(manifest => new ManifestImageEdit(manifest, target, value));
+        }).ToList();
+
+    /// <summary>The yaml-update step run on a work tree: every image of the release into its manifests; idempotent.</summary>
     private Func<string, CancellationToken, Task<IReadOnlyList<string>>> Edit(ApplicationSettings application, GitOpsSettings settings,
         IReadOnlyList<GitOpsImage> images, IPipelineLog? log = null) =>
         async (workTree, ct) =>
