@@ -1,20 +1,24 @@
 using ImagePromotion.Configuration;
 using ImagePromotion.Logging;
 
-namespace ImagePromotion.Pipeline;
+using ImagePromotion.Processes;
+
+namespace ImagePromotion.Pipeline.Building;
 
 /// <summary>
-/// Builds the image once into an OCI image layout (<c>.artifacts/oci</c>, tagged with the commit), so the
+/// Builds each image once into an OCI image layout (<c>.artifacts/oci</c>, tagged with the commit), so the
 /// push that follows copies exactly those bytes: <c>docker buildx</c> when a Docker engine answers,
 /// daemonless <c>buildah</c> otherwise.
 /// </summary>
 public sealed class ImageBuilder(PromotionConfig config, string artifactsDirectory, IPipelineLog log)
 {
+    /// <summary>The OCI layout every build goes into (one tag per image and commit).</summary>
     public string LayoutDirectory => Path.Combine(artifactsDirectory, "oci");
 
-    public async Task<string> ChooseBuilderAsync(CancellationToken ct)
+    /// <summary>The builder for <paramref name="build"/>: its configured one, or (auto) docker when an engine answers, else buildah.</summary>
+    public async Task<string> ChooseBuilderAsync(BuildSettings build, CancellationToken ct)
     {
-        if (config.Build.Builder != "auto") return config.Build.Builder;
+        if (build.Builder != "auto") return build.Builder;
         if (ProcessRunner.Exists("docker"))
         {
             var info = await ProcessRunner.RunAsync("docker", new[] { "info", "--format", "{{.ServerVersion}}" }, ct: ct);
@@ -24,19 +28,21 @@ public sealed class ImageBuilder(PromotionConfig config, string artifactsDirecto
         throw new PromotionException("no image builder found: install buildah (apt-get install buildah) or start a Docker engine, or set build.builder");
     }
 
-    public async Task BuildAsync(string builder, string tag, CancellationToken ct)
+    /// <summary>Builds <paramref name="image"/> with <paramref name="builder"/> into the layout under <paramref name="tag"/>.</summary>
+    public async Task BuildAsync(ImageSettings image, string builder, string tag, CancellationToken ct)
     {
-        var context = config.ResolvePath(config.Build.Context);
-        var containerfile = Path.Combine(context, config.Build.Containerfile);
+        var build = image.Build;
+        var context = config.ResolvePath(build.Context);
+        var containerfile = Path.Combine(context, build.Containerfile);
         if (!File.Exists(containerfile))
-            throw new PromotionException($"{config.Source}: build.containerfile '{containerfile}' does not exist: fix build.context or build.containerfile");
+            throw new PromotionException($"{config.Source}: the containerfile '{containerfile}' of image {image.Name} does not exist: fix its context or containerfile");
         Directory.CreateDirectory(artifactsDirectory);
-        var image = $"localhost/{config.Service}:{tag}";
+        var name = $"localhost/{image.Name}:{tag}";
         if (builder == "docker")
         {
-            var args = new List<string> { "buildx", "build", "-f", containerfile, "-t", image,
+            var args = new List<string> { "buildx", "build", "-f", containerfile, "-t", name,
                 "--output", $"type=oci,dest={LayoutDirectory},tar=false,name={tag}" };
-            if (config.Build.Platform.Length > 0) args.AddRange(new[] { "--platform", config.Build.Platform });
+            if (build.Platform.Length > 0) args.AddRange(new[] { "--platform", build.Platform });
             args.Add(context);
             await Check(await ProcessRunner.RunAsync("docker", args, log: log, ct: ct), "docker buildx build");
             return;
@@ -45,14 +51,14 @@ public sealed class ImageBuilder(PromotionConfig config, string artifactsDirecto
         // A private storage root keeps the build away from any other containers storage on the machine.
         var storage = new[] { "--storage-driver", "vfs", "--root", Path.Combine(artifactsDirectory, "buildah", "root"),
             "--runroot", Path.Combine(artifactsDirectory, "buildah", "run") };
-        var bud = storage.Concat(new[] { "bud", "--isolation", "chroot", "-f", containerfile, "-t", image }).ToList();
-        if (config.Build.Platform.Length > 0) bud.AddRange(new[] { "--platform", config.Build.Platform });
+        var bud = storage.Concat(new[] { "bud", "--isolation", "chroot", "-f", containerfile, "-t", name }).ToList();
+        if (build.Platform.Length > 0) bud.AddRange(new[] { "--platform", build.Platform });
         bud.Add(context);
         await Check(await ProcessRunner.RunAsync("buildah", bud, log: log, ct: ct), "buildah bud");
-        await Check(await ProcessRunner.RunAsync("buildah", storage.Concat(new[] { "push", image, $"oci:{LayoutDirectory}:{tag}" }), log: log, ct: ct), "buildah push");
+        await Check(await ProcessRunner.RunAsync("buildah", storage.Concat(new[] { "push", name, $"oci:{LayoutDirectory}:{tag}" }), log: log, ct: ct), "buildah push");
     }
 
-    private static Task Check(ProcessRunner.Result r, string what) =>
+    private static Task Check(ProcessResult r, string what) =>
         r.ExitCode == 0 ? Task.CompletedTask
             : throw new PromotionException($"{what} failed (exit {r.ExitCode}): {SecretRedactor.Shared.Redact(ProcessRunner.LastLine(r.Error + "\n" + r.Output))}");
 }

@@ -2,13 +2,15 @@ using System.Diagnostics;
 using ImagePromotion.Configuration;
 using ImagePromotion.Logging;
 
-namespace ImagePromotion.Pipeline;
+using ImagePromotion.Processes;
+
+namespace ImagePromotion.Pipeline.Sandbox;
 
 /// <summary>
 /// The local sandbox of the README's first command: distribution registries on loopback, one per
 /// configured sandbox registry, left running after the run so later targets can use them.
 /// </summary>
-public sealed class Sandbox(PromotionConfig config, IPipelineLog log)
+public sealed class LocalSandbox(PromotionConfig config, IPipelineLog log)
 {
     private string WorkDirectory => config.ResolvePath(config.Sandbox?.WorkDirectory ?? ".sandbox");
 
@@ -30,7 +32,7 @@ public sealed class Sandbox(PromotionConfig config, IPipelineLog log)
         log.Information($"installing {packages} (apt-get)");
         var update = await ProcessRunner.RunAsync("apt-get", new[] { "update", "-qq" }, ct: ct).ConfigureAwait(false);
         var install = await ProcessRunner.RunAsync("apt-get", new[] { "install", "-y", "-qq" }.Concat(missing),
-            environment: new Dictionary<string, string> { ["DEBIAN_FRONTEND"] = "noninteractive" }, ct: ct).ConfigureAwait(false);
+            environment: new Dictionary<string, string?> { ["DEBIAN_FRONTEND"] = "noninteractive" }, ct: ct).ConfigureAwait(false);
         if (install.ExitCode != 0)
             throw new PromotionException($"apt-get install {packages} failed (exit {install.ExitCode}): {ProcessRunner.LastLine(install.Error + update.Error)}");
     }
@@ -53,11 +55,8 @@ public sealed class Sandbox(PromotionConfig config, IPipelineLog log)
             var configFile = Path.Combine(dir, "config.yml");
             await File.WriteAllTextAsync(configFile, RegistryConfig(host, Path.Combine(dir, "data")), ct).ConfigureAwait(false);
             // Detached through sh so the registry outlives this run; paths are passed as arguments, never spliced into the script.
-            var psi = new ProcessStartInfo("sh") { UseShellExecute = false };
-            foreach (var a in new[] { "-c", "exec \"$0\" serve \"$1\" >>\"$2\" 2>&1 </dev/null & echo $! >\"$3\"", "docker-registry",
-                         configFile, Path.Combine(dir, "registry.log"), Path.Combine(dir, "registry.pid") })
-                psi.ArgumentList.Add(a);
-            using (var p = Process.Start(psi)!) await p.WaitForExitAsync(ct).ConfigureAwait(false);
+            await ProcessRunner.RunAsync(new ProcessRequest("sh", ["-c", "exec \"$0\" serve \"$1\" >>\"$2\" 2>&1 </dev/null & echo $! >\"$3\"", "docker-registry",
+                configFile, Path.Combine(dir, "registry.log"), Path.Combine(dir, "registry.pid")]) { Timeout = TimeSpan.FromSeconds(30) }, ct: ct).ConfigureAwait(false);
             var deadline = DateTime.UtcNow.AddSeconds(15);
             while (!await AnswersAsync(host, ct).ConfigureAwait(false))
             {

@@ -1,35 +1,49 @@
 using ImagePromotion.Configuration;
 using ImagePromotion.Evidence;
+using ImagePromotion.Pipeline.Model;
 using ImagePromotion.Registry;
 using ImagePromotion.Scanning;
 
-namespace ImagePromotion.Pipeline;
+namespace ImagePromotion.Pipeline.Steps;
 
-/// <summary>What the Scan phase found, and where its result was attached.</summary>
+/// <summary>What a scan found, and where its result was attached (null in a dry run).</summary>
 public sealed record ScanOutcome(ImageReference Image, ScanResult Result, Descriptor? Evidence);
 
 /// <summary>
-/// The Scan phase: resolves the image to its digest, streams the config and every layer from the registry into
+/// The scan step: resolves the image to its digest, streams the config and every layer from the registry into
 /// the built-in checks (nothing unpacked to disk), runs the external scanners on the exact digest, and attaches
 /// the one result to the image as evidence so a later promotion, on any machine, can find it.
 /// </summary>
-public sealed class ScanPhase(PromotionSession session, TimeProvider? clock = null)
+public sealed class ScanImage(PromotionSession session, TimeProvider? clock = null)
 {
     private const int MaxConfigBytes = 4 * 1024 * 1024;
 
-    /// <param name="image">The image to scan; null scans the commit's image in the first environment (dev).</param>
+    /// <summary>Scans the commit's image of every selected application in the first environment (where PushDev puts them).</summary>
     /// <param name="scannerPath">PATH used to look for scanners (tests); null: this process's PATH.</param>
-    /// <returns>Null only in a dry run whose image is not pushed yet (the plan of a run that would push it first).</returns>
-    public async Task<ScanOutcome?> RunAsync(ImageReference? image, CancellationToken ct, string? scannerPath = null)
+    public async Task<IReadOnlyList<ScanOutcome>> RunAsync(ReleaseSelection selection, CancellationToken ct, string? scannerPath = null)
     {
-        var reference = image ?? session.Reference(session.Config.Environments[0]);
+        var outcomes = new List<ScanOutcome>();
+        foreach (var app in selection.Applications(session.Config))
+        foreach (var image in app.Images)
+        {
+            var reference = session.Reference(app, image, session.Config.First);
+            if (session.DryRun && await session.Copier.Client(reference.Registry).HeadManifestAsync(reference.Repository, reference.Identifier, ct).ConfigureAwait(false) is null)
+            {
+                // The plan of a run that pushes it first: nothing to read yet.
+                session.Log.Information($"dry run: would scan {reference} once it is pushed");
+                continue;
+            }
+            outcomes.Add(await RunAsync(reference, ct, scannerPath).ConfigureAwait(false));
+        }
+        return outcomes;
+    }
+
+    /// <summary>Scans <paramref name="reference"/> (a tag or a digest).</summary>
+    /// <param name="scannerPath">PATH used to look for scanners (tests); null: this process's PATH.</param>
+    public async Task<ScanOutcome> RunAsync(ImageReference reference, CancellationToken ct, string? scannerPath = null)
+    {
         var client = session.Copier.Client(reference.Registry);
         var top = await client.GetManifestAsync(reference.Repository, reference.Identifier, reference.Digest, ct).ConfigureAwait(false);
-        if (top is null && session.DryRun && image is null)
-        {
-            session.Log.Information($"dry run: would scan {reference} once it is pushed");
-            return null;
-        }
         if (top is null)
             throw new PromotionException($"{reference} does not exist: push the image first, or pass --image=REF of an existing image");
         var pinned = reference.WithTagAndDigest(reference.Tag, top.Digest);
@@ -75,7 +89,11 @@ public sealed class ScanPhase(PromotionSession session, TimeProvider? clock = nu
 
         Descriptor? evidence = null;
         if (session.DryRun)
+        {
+            // Later phases of the dry run judge their scan gates on this result, as the real run's would.
+            session.Planned.AddScan(scanTarget, result);
             session.Log.Information($"dry run: would attach the scan result to {scanTarget}; nothing written");
+        }
         else
         {
             // The full result as a file a CI run can upload next to promotions.jsonl.
@@ -86,6 +104,12 @@ public sealed class ScanPhase(PromotionSession session, TimeProvider? clock = nu
             session.Log.Information($"scan: result attached to {scanTarget.Name}@{top.Digest} as {evidence.Digest}");
         }
         return new ScanOutcome(pinned, result, evidence);
+    }
+
+    /// <summary>Throws the one-line failure a host exits with when a scan did not pass.</summary>
+    public static void ThrowIfFailed(IEnumerable<ScanOutcome> outcomes)
+    {
+        foreach (var outcome in outcomes) ThrowIfFailed(outcome);
     }
 
     /// <summary>Throws the one-line failure a host exits with when the scan did not pass.</summary>
