@@ -259,7 +259,7 @@ void RunPipeline(string target)
         Session?.Dispose();
         Ci?.Dispose();
         // At normal verbosity Cake's task table (printed after this) is one more banner: the phases said what they did.
-        if (OutputVerbosity == Verbosity.Normal) Terminal.MuteProcessConsole();
+        if (OutputVerbosity == Verbosity.Normal) TerminalOutput.MuteProcessConsole();
     });
     // One header per phase: the build system's group line (TaskSetup). Cake's own banners (a boxed title per task,
     // Setup and Teardown) show from --verbosity=verbose up; at normal verbosity Cake's log runs at Minimal.

@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using System.Text.RegularExpressions;
 using ImagePromotion.Tests.Infrastructure;
+using ImagePromotion.Tests.Reliability;
 
 namespace ImagePromotion.Tests.Output;
 

@@ -72,7 +72,7 @@ internal sealed class StatusReader(PromotionSession session, ReleasePlanner plan
     /// One read from the environment's registry. A registry that gave no answer (refused, reset, timed out) is
     /// remembered: the rest of its rows get the same reason without another round of retries.
     /// </summary>
-    private async Task<(T? Value, string? Problem)> TryAsync<T>(EnvironmentSettings environment, Func<RegistryClient, Task<T>> read) where T : class
+    private async Task<(T? Value, string? Problem)> TryAsync<T>(EnvironmentSettings environment, Func<RegistryClient, Task<T?>> read) where T : class
     {
         var host = session.Config.RegistryOf(environment).Host;
         if (_unreachable.TryGetValue(host, out var known)) return (null, known);
