@@ -25,6 +25,8 @@ public sealed class LiveTransferDisplay : IObserver<TransferEvent>, IDisposable
     private ProgressContext? _context;
     private TaskCompletionSource? _done;
     private Task? _display;
+    // The most recent display, ended or not: Dispose waits for its last frame.
+    private Task? _last;
 
     /// <param name="console">Where to draw (Cake's <see cref="AnsiConsole.Console"/>, configured by <see cref="TerminalOutput.Configure"/>).</param>
     /// <param name="clock">Decides when a copy is long (tests pass a fake one).</param>
@@ -82,16 +84,17 @@ public sealed class LiveTransferDisplay : IObserver<TransferEvent>, IDisposable
 
     public void OnCompleted() { }
 
-    /// <summary>Ends the display (if shown) and waits for its last frame.</summary>
+    /// <summary>Ends the display (if shown) and waits for its last frame, so nothing draws after the host's last line.</summary>
     public void Dispose()
     {
         Task? display;
         lock (_gate)
         {
-            display = _display;
             EndDisplay();
+            display = _last;
         }
-        display?.Wait(TimeSpan.FromSeconds(5));
+        try { display?.Wait(TimeSpan.FromSeconds(5)); }
+        catch (AggregateException) { /* a display that failed to draw must not fail the run */ }
     }
 
     private void Show(Copy copy)
@@ -103,7 +106,7 @@ public sealed class LiveTransferDisplay : IObserver<TransferEvent>, IDisposable
             var done = _done.Task;
             var progress = new Progress(_console) { AutoClear = true, HideCompleted = true }
                 .Columns(new TaskDescriptionColumn(), new ProgressBarColumn(), new PercentageColumn(), new TransferColumn());
-            _display = Task.Run(() => progress.StartAsync(async ctx =>
+            _display = _last = Task.Run(() => progress.StartAsync(async ctx =>
             {
                 started.SetResult(ctx);
                 await done.ConfigureAwait(false);
