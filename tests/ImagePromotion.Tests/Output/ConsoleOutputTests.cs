@@ -61,13 +61,14 @@ public sealed partial class ConsoleOutputTests
     }
 
     [Test]
-    public void On_a_terminal_NO_COLOR_means_no_escape_codes()
+    public void On_a_terminal_NO_COLOR_means_no_colour_or_cursor_codes()
     {
         var run = Run(terminal: true, new() { ["TERM"] = "xterm-256color", ["NO_COLOR"] = "1" }, "--target=Status");
 
         Assert.That(run.ExitCode, Is.Zero, run.Output);
         Assert.That(run.Output, Does.Contain("environment  reference"));
-        Assert.That(run.Output, Does.Not.Contain("\x1b"), "NO_COLOR: no escape code, even on a terminal");
+        // .NET itself switches a terminal's keypad mode on start-up (terminfo keypad_xmit, ESC[?1h ESC=): not text styling.
+        Assert.That(Styling().Matches(run.Output).Select(m => m.Value), Is.Empty, "NO_COLOR: no colour, weight or cursor movement, even on a terminal");
     }
 
     [Test]
@@ -157,6 +158,10 @@ public sealed partial class ConsoleOutputTests
     // SGR with bold (1) or bright white (97, or 37;1 as Cake's renderer writes it).
     [GeneratedRegex(@"\x1b\[(?:[0-9;]*;)?(?:1|97)(?:;[0-9;]*)?m")]
     private static partial Regex Bold();
+
+    // SGR (colour, weight) and cursor movement or erasing: what NO_COLOR output must not hold.
+    [GeneratedRegex(@"\x1b\[[0-9;]*[mABCDEFGHJKSTf]")]
+    private static partial Regex Styling();
 
     [GeneratedRegex(@"^\s*[─═━]{10,}")]
     private static partial Regex BoxRule();

@@ -58,6 +58,7 @@ public sealed class TerminalTests
         {
             Ansi = AnsiSupport.Yes, ColorSystem = ColorSystemSupport.NoColors, Interactive = InteractionSupport.Yes, Out = new AnsiConsoleOutput(output),
         });
+        console.Profile.Width = 160;
         var clock = FixedClock.At("2026-11-30T08:00:00Z");
         var events = new TransferEvents();
         const string destination = "registry.example.com/team/[red]app[/]:v1";
