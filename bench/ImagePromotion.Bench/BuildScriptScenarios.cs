@@ -96,7 +96,7 @@ public sealed class BuildScriptScenarios(BenchContext ctx)
             if (mode == CacheRestored && _nugetArchive.Length == 0) await SaveCachesAsync();
             foreach (var old in Directory.EnumerateDirectories(_s10, "run-*").Where(d => d != _lastNoCacheRun)) Directory.Delete(old, recursive: true);
             var run = Directory.CreateDirectory(RunDirectory(mode, i)).FullName;
-            foreach (var dir in new[] { "nuget", "nuget-http", "xdg-cache" }) Directory.CreateDirectory(Path.Combine(run, dir));
+            foreach (var dir in new[] { "nuget", "nuget-http", "xdg-cache", "dotnet-home" }) Directory.CreateDirectory(Path.Combine(run, dir));
             await TimedProcess.RunCheckedAsync("git", ["clone", "-q", "--no-checkout", c.RepoRoot, Path.Combine(run, "repo")], CancellationToken.None);
             await TimedProcess.RunCheckedAsync("git", ["-C", Path.Combine(run, "repo"), "checkout", "-q", _revision], CancellationToken.None);
             if (mode == NoCache) _lastNoCacheRun = run;
@@ -133,10 +133,15 @@ public sealed class BuildScriptScenarios(BenchContext ctx)
 
     private string RunDirectory(Mode mode, int i) => Path.Combine(_s10, $"run-{(mode == NoCache ? "nocache" : "cached")}-{i}");
 
-    /// <summary>What a CI runner without caches has: CI=true, NuGet folders and XDG cache of the run's own.</summary>
+    /// <summary>
+    /// What a CI runner without caches has: CI=true, NuGet folders, XDG cache and .NET CLI home of the run's
+    /// own. The CLI home matters: the SDK remembers where it restored a local tool (~/.dotnet/toolResolverCache)
+    /// and `dotnet tool restore` then restores nothing into a new NUGET_PACKAGES (dotnet/sdk#20043).
+    /// </summary>
     private static Dictionary<string, string> CiEnvironment(string run) => new()
     {
         ["CI"] = "true",
+        ["DOTNET_CLI_HOME"] = Path.Combine(run, "dotnet-home"),
         ["NUGET_PACKAGES"] = Path.Combine(run, "nuget"),
         ["NUGET_HTTP_CACHE_PATH"] = Path.Combine(run, "nuget-http"),
         ["XDG_CACHE_HOME"] = Path.Combine(run, "xdg-cache"),
