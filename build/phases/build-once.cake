@@ -1,3 +1,8 @@
-// BuildOnce: build the commit's image once, into an OCI layout, unless the dev registry already holds it.
-Phase("BuildOnce", "Build the image for the current commit once (buildah, or docker buildx when an engine answers)",
-    async () => await new Promotions(Session).BuildOnceAsync(CancellationToken.None));
+// BuildOnce: build each image of the commit once, into an OCI layout, unless the dev registry already holds it.
+// Skipped when --image/--digest names the artifact to promote (a CI promotion job builds nothing).
+Phase("BuildOnce", "Build every image of the current commit once (buildah, or docker buildx when an engine answers)",
+    async () =>
+    {
+        if (PinnedByArgument()) { Log.Information("BuildOnce: skipped, --image/--digest names the image to promote"); return; }
+        await Pipeline().BuildAsync(Selection(), CancellationToken.None);
+    });

@@ -1,23 +1,18 @@
-// PromoteProduction: the production gates first (nothing written until every gate passes; with approvals the
-// GitOps pull request is opened for review), then the registry promotion of the staging digest, GitOps, the record.
-Phase("PromoteProduction", "Gate, then copy the staging digest into the production repository and move the production tag",
+// PromoteProduction: every environment of the group (or the environment) named production, in one run, each with
+// its own gates (nothing written until they pass; with approvals the GitOps pull request is opened for review),
+// then copy by digest, GitOps, the tag moves and the records. --environment=NAME picks one environment of the group.
+Phase("PromoteProduction", "Gate, then copy the staging digests into production and move the production tags",
     async () =>
     {
-        CheckEnvironmentArgument("production");
         var autoMerge = Argument<string>("auto-merge", null) is { } am ? (bool?)bool.Parse(am) : null;
-        var outcome = await new GatedPromotion(Session).PromoteAsync(new GatedPromotionRequest(Argument("from", "staging"), "production")
-        {
-            Digest = RequestedDigest(), AutoMerge = autoMerge,
-        }, CancellationToken.None);
-        ReportPromotion(outcome);
+        ReportPromotion(await Pipeline().PromoteAsync(Selection(), "production", Argument<string>("environment", null), Argument<string>("from", null), autoMerge, CancellationToken.None));
     }, "digest", "from");
 
-void ReportPromotion(GatedPromotionOutcome outcome)
-{
-    var url = outcome.GitOps?.PullRequestUrl ?? outcome.Record.PullRequestUrl;
-    if (url is not null) Ci.SetOutput(ImagePromotion.Ci.OutputNames.PullRequestUrl, url);
-    if (!Session.DryRun) Ci.AppendSummary(outcome.Record.ToMarkdown(Ci.Identity));
-    if (outcome.Copy is { } copy) PublishImage(copy);
-    if (!Session.DryRun) outcome.ThrowIfRefused();
-    else if (outcome.Refused) Log.Warning("dry run: the gates above would refuse this promotion");
-}
+// Promote: into any environment or group of the graph (--environment=NAME), from its upstream (or --from=ENV).
+Phase("Promote", "Promote into --environment=NAME (an environment or a group) from its from: environment",
+    async () =>
+    {
+        var into = Argument<string>("environment", null) ?? throw new PromotionException("Promote needs --environment=NAME: the environment or group to promote into");
+        var autoMerge = Argument<string>("auto-merge", null) is { } am ? (bool?)bool.Parse(am) : null;
+        ReportPromotion(await Pipeline().PromoteAsync(Selection(), into, null, Argument<string>("from", null), autoMerge, CancellationToken.None));
+    }, "digest", "from");

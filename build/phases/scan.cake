@@ -1,13 +1,16 @@
-// Scan: built-in checks (secrets in layers, config hygiene) and the configured scanners on one digest; the
-// result is attached to the image as evidence. Non-zero exit when it fails its thresholds.
-Phase("Scan", "Scan --image=REF (default: the commit's dev image); the result is attached to the digest as evidence",
+// Scan: built-in checks (secrets in layers, config hygiene) and the configured scanners on each image's digest; the
+// result is attached to the image as evidence. Non-zero exit when one fails its thresholds.
+Phase("Scan", "Scan --image=REF (default: every image of the commit in dev); the result is attached to the digest as evidence",
     async () =>
     {
         var image = Argument<string>("image", null);
-        var outcome = await new ScanPhase(Session).RunAsync(image is null ? null : ImagePromotion.Registry.ImageReference.Parse(image), CancellationToken.None);
-        if (outcome is null) return;
-        var summary = new ImagePromotion.Ci.PromotionSummary($"{Session.Config.Service}: scan of {outcome.Image.Digest}").WithRun(Ci.Identity, Ci.RunUrl);
-        summary.AddGate("scan", outcome.Result.Passed ? "passed" : "failed", string.Join("; ", outcome.Result.Reasons.DefaultIfEmpty("within thresholds")));
-        Ci.AppendSummary(summary.ToMarkdown());
-        ScanPhase.ThrowIfFailed(outcome);
+        var outcomes = await Pipeline().ScanAsync(Selection() with { Digest = null, Image = null },
+            image is null ? null : ImagePromotion.Registry.ImageReference.Parse(image), CancellationToken.None);
+        foreach (var outcome in outcomes)
+        {
+            var summary = new ImagePromotion.Ci.PromotionSummary($"scan of {outcome.Image}").WithRun(Ci.Identity, Ci.RunUrl);
+            summary.AddGate("scan", outcome.Result.Passed ? "passed" : "failed", string.Join("; ", outcome.Result.Reasons.DefaultIfEmpty("within thresholds")));
+            Ci.AppendSummary(summary.ToMarkdown());
+        }
+        ImagePromotion.Pipeline.Steps.ScanImage.ThrowIfFailed(outcomes);
     });
