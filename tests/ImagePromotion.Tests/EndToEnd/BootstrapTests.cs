@@ -98,18 +98,39 @@ public sealed class BootstrapTests
         Assert.That(run.Output, Does.Not.Contain("precompiling Cake"), "a CI job makes no copy");
     }
 
-    [Test, Order(6)]
-    public void A_CI_job_makes_no_ReadyToRun_copy_even_where_the_compiler_is_there()
+    [TestCase("CI", "true"), TestCase("CI", "1"), TestCase("GITHUB_ACTIONS", "true"), TestCase("CODEBUILD_BUILD_ID", "promote:0f1e"), Order(6)]
+    public void A_CI_job_makes_no_ReadyToRun_copy_even_where_the_compiler_is_there(string variable, string value)
     {
-        var crossgen = Path.Combine(_repository.Packages, "microsoft.netcore.app.crossgen2." + BootstrapRepository.Rid());
-        Assume.That(Directory.Exists(crossgen), Is.True, $"no crossgen2 pack in {_repository.Packages}: nothing to show here");
-        var run = _repository.Execute(InCi, "--version");
+        AssumeCrossgen();
+        var run = _repository.Execute(new Dictionary<string, string?> { ["CI"] = null, [variable] = value }, "--version");
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.Output, Does.Not.Contain("precompiling Cake"), run.ToString());
         Assert.That(Directory.Exists(_repository.ReadyToRunCopy(_cakeVersion)), Is.False);
     }
 
     [Test, Order(7)]
+    public void Outside_CI_a_ReadyToRun_copy_of_Cake_is_made_once_then_run()
+    {
+        AssumeCrossgen();
+        // CI=false is a developer's machine too.
+        var environment = new Dictionary<string, string?> { ["CI"] = "false" };
+        var first = _repository.Execute(environment, "--version");
+        Assert.That(first.ExitCode, Is.EqualTo(0), first.ToString());
+        Assert.That(first.Output, Does.Contain($"precompiling Cake {_cakeVersion}"), first.ToString());
+        var copy = _repository.ReadyToRunCopy(_cakeVersion);
+        Assert.That(first.CakeLine.Groups["path"].Value, Is.EqualTo(Path.Combine(copy, "Cake.dll")), first.ToString());
+        Assert.That(first.CakeLine.Groups["how"].Value, Is.EqualTo("ReadyToRun copy, just made"));
+        Assert.That(first.Output, Does.Contain(_cakeVersion + "\n"), "the precompiled Cake started and printed its version");
+        Assert.That(IsReadyToRun(Path.Combine(copy, "Cake.Core.dll")), Is.True, "Cake.Core.dll of the copy carries precompiled code");
+        Assert.That(File.ReadAllLines(Path.Combine(copy, ".complete")), Does.Contain("Cake.dll").And.Contain("Cake.Core.dll").And.Contain("Cake.runtimeconfig.json"));
+
+        var second = _repository.Execute(environment, "--version");
+        Assert.That(second.ExitCode, Is.EqualTo(0), second.ToString());
+        Assert.That(second.Output, Does.Not.Contain("precompiling Cake"), second.ToString());
+        Assert.That(second.CakeLine.Groups["how"].Value, Is.EqualTo("ReadyToRun copy"), second.ToString());
+    }
+
+    [Test, Order(8)]
     public void Without_the_crossgen2_compiler_in_the_NuGet_folder_no_copy_is_made_and_Cake_runs_as_shipped()
     {
         // A NuGet folder holding Cake.Tool and nothing else: no crossgen2 pack to precompile with.
@@ -127,7 +148,7 @@ public sealed class BootstrapTests
         File.Delete(_repository.ToolState);
     }
 
-    [Test, Order(8)]
+    [Test, Order(9)]
     public void An_edited_source_rebuilds_the_module_and_drops_the_scripts_compiled_against_the_old_one()
     {
         var hashBefore = File.ReadAllText(_repository.ModuleStamp).Trim();
@@ -136,15 +157,30 @@ public sealed class BootstrapTests
         var source = Directory.EnumerateFiles(Path.Combine(_repository.Root, "src", "ImagePromotion"), "*.cs", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First();
         File.AppendAllText(source, "\n// edited\n");
 
-        // A plain build: this test is about when build.sh builds, not how.
-        var run = _repository.Execute(new Dictionary<string, string?>(InCi) { ["IMAGE_PROMOTION_READYTORUN"] = "false" }, "--version");
+        var run = _repository.Execute(InCi, "--version");
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.Output, Does.Contain("building the pipeline module"), run.ToString());
         var hashAfter = File.ReadAllText(_repository.ModuleStamp).Trim();
         Assert.That(hashAfter, Does.Match("^[0-9a-f]{64}$").And.Not.EqualTo(hashBefore));
         Assert.That(run.Output, Does.Contain($"module built from sources sha256 {hashAfter}"));
-        Assert.That(File.Exists(Path.Combine(_repository.Root, ".artifacts", "module", "ImagePromotion.dll")));
+        var module = Path.Combine(_repository.Root, ".artifacts", "module", "ImagePromotion.dll");
+        Assert.That(File.Exists(module));
+        // In CI a plain build: a ReadyToRun publish would fetch the crossgen2 and runtime packs in every uncached job.
+        Assert.That(IsReadyToRun(module), Is.False, "the CI build of the module is IL only");
         Assert.That(Directory.Exists(_repository.ScriptCache), Is.False, "the script cache is dropped with the old module");
+    }
+
+    private void AssumeCrossgen()
+    {
+        var crossgen = Path.Combine(_repository.Packages, "microsoft.netcore.app.crossgen2." + BootstrapRepository.Rid());
+        Assume.That(Directory.Exists(crossgen), Is.True, $"no crossgen2 pack in {_repository.Packages}: nothing to show here");
+    }
+
+    /// <summary>Whether an assembly carries ReadyToRun code: its CLI header names a managed native header (ECMA-335 II.25.3.3, R2R format).</summary>
+    private static bool IsReadyToRun(string assembly)
+    {
+        using var pe = new System.Reflection.PortableExecutable.PEReader(File.OpenRead(assembly));
+        return pe.PEHeaders.CorHeader is { ManagedNativeHeaderDirectory.Size: > 0 };
     }
 
     private static string CheckoutRoot()
