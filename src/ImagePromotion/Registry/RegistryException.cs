@@ -27,7 +27,7 @@ public enum RegistryOperation
     CancelUpload,
     /// <summary>GET of <c>/tags/list</c>.</summary>
     ListTags,
-    /// <summary>GET of the referrers API or the referrers tag schema fallback.</summary>
+    /// <summary>Listing the referrers of a manifest.</summary>
     ListReferrers,
     /// <summary>A token request to the registry's auth realm.</summary>
     FetchToken,

@@ -10,7 +10,15 @@ public enum UploadMethod
 }
 
 /// <summary>Whether a family serves the OCI 1.1 referrers API or needs the referrers tag schema.</summary>
-public enum ReferrersSupport { Unknown, Api, TagSchema }
+public enum ReferrersSupport
+{
+    /// <summary>Not established for the family.</summary>
+    Unknown,
+    /// <summary>Serves <c>GET /v2/&lt;name&gt;/referrers/&lt;digest&gt;</c> (distribution-spec 1.1).</summary>
+    Api,
+    /// <summary>No referrers API: referrers are listed in an index under the <c>sha256-&lt;hex&gt;</c> tag (the spec's fallback).</summary>
+    TagSchema,
+}
 
 /// <summary>One thing a registry family does differently, with the public report it is known from.</summary>
 /// <param name="Why">One line: the behaviour and what the engine does about it.</param>

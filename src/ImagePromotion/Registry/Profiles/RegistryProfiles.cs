@@ -125,7 +125,7 @@ public static class RegistryProfiles
         ],
     };
 
-    /// <summary>Harbor (self-hosted: named per host through <see cref="TransportOptions.Families"/>).</summary>
+    /// <summary>Harbor (self-hosted: named per host through <see cref="Transport.TransportOptions.Families"/>).</summary>
     public static RegistryProfile Harbor { get; } = new()
     {
         Family = "harbor",
@@ -194,7 +194,7 @@ public static class RegistryProfiles
         ],
     };
 
-    /// <summary>Pulp (self-hosted: named per host through <see cref="TransportOptions.Families"/>).</summary>
+    /// <summary>Pulp (self-hosted: named per host through <see cref="Transport.TransportOptions.Families"/>).</summary>
     public static RegistryProfile Pulp { get; } = new()
     {
         Family = "pulp",
@@ -211,7 +211,7 @@ public static class RegistryProfiles
         ],
     };
 
-    /// <summary>Zot (self-hosted: named per host through <see cref="TransportOptions.Families"/>).</summary>
+    /// <summary>Zot (self-hosted: named per host through <see cref="Transport.TransportOptions.Families"/>).</summary>
     public static RegistryProfile Zot { get; } = new()
     {
         Family = "zot",
