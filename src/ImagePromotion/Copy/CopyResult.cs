@@ -12,7 +12,7 @@ public sealed record CopyResult
     public required string Destination { get; init; }
     /// <summary>Digest of the top manifest copied (<c>sha256:…</c>), the same at source and destination.</summary>
     public required string SourceDigest { get; init; }
-    /// <summary>Digest the destination tag points at after the copy; null for a dry run.</summary>
+    /// <summary>Digest the destination tag points at after the copy, as the registry reported it; null for a dry run that would write.</summary>
     public string? DestinationDigest { get; init; }
     /// <summary>Digest the destination tag pointed at before the copy; null when the tag was new.</summary>
     public string? PreviousDigest { get; init; }
