@@ -53,6 +53,7 @@ public sealed class LiveTransferDisplay : IObserver<TransferEvent>, IDisposable
         }
     }
 
+    /// <summary>Tracks copies and draws, updates or ends their bars (called on the copy's thread).</summary>
     public void OnNext(TransferEvent value)
     {
         lock (_gate)
@@ -80,8 +81,10 @@ public sealed class LiveTransferDisplay : IObserver<TransferEvent>, IDisposable
         }
     }
 
+    /// <inheritdoc/>
     public void OnError(Exception error) { }
 
+    /// <inheritdoc/>
     public void OnCompleted() { }
 
     /// <summary>Ends the display (if shown) and waits for its last frame, so nothing draws after the host's last line.</summary>
@@ -148,6 +151,7 @@ public sealed class LiveTransferDisplay : IObserver<TransferEvent>, IDisposable
     /// <summary>"120.0 MiB of 300.0 MiB, 15.0 MiB/s": binary units, as every other line of the run.</summary>
     private sealed class TransferColumn : ProgressColumn
     {
+        /// <inheritdoc/>
         public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime)
         {
             var rate = task.Tag is Copy copy ? copy.Rate : task.Speed ?? 0;
