@@ -8,14 +8,26 @@ using ImagePromotion.Pipeline;
 using ImagePromotion.Pipeline.Model;
 using ToolRunner = ImagePromotion.Processes.ProcessRunner;
 
+/// <summary>
+/// The module's log in Cake's process. Our lines are written plain to stdout (Cake's renderer would paint every
+/// information line bright white where it picks its non-ANSI renderer), filtered by the verbosity the user asked for
+/// (<see cref="OutputVerbosity"/>: Cake's own is lowered to hide its banners), above the live progress display while
+/// one shows. Warnings stay Cake's. Every line passes the redactor here and the neutralising writer after.
+/// </summary>
 public sealed class CakeLog : IPipelineLog
 {
     private readonly ICakeContext _context;
     public CakeLog(ICakeContext context) { _context = context; }
+    public void Information(string message) { if (OutputVerbosity >= Verbosity.Normal) Print(message); }
+    public void Verbose(string message) { if (OutputVerbosity >= Verbosity.Verbose) Print(message); }
     // Messages are passed as a format argument: braces in a digest table or a plan must not be read as format items.
-    public void Information(string message) => _context.Log.Information("{0}", SecretRedactor.Shared.Redact(message));
-    public void Verbose(string message) => _context.Log.Verbose("{0}", SecretRedactor.Shared.Redact(message));
-    public void Warning(string message) => _context.Log.Warning("{0}", SecretRedactor.Shared.Redact(message));
+    public void Warning(string message) => _context.Log.Write(Verbosity.Quiet, LogLevel.Warning, "{0}", SecretRedactor.Shared.Redact(message));
+
+    private static void Print(string message)
+    {
+        var text = SecretRedactor.Shared.Redact(message);
+        if (Display?.TryWriteLine(text) != true) Console.Out.WriteLine(text);
+    }
 }
 
 // Every top-level field of the recipe is static: `#load nuget:` analyses a package's .cake files in whatever
@@ -33,6 +45,8 @@ static readonly HashSet<string> KnownArguments = new(StringComparer.OrdinalIgnor
     "environment", "image", "port-run-id", "auto-merge",
     // Which application of a configuration holding several (default: all).
     "application",
+    // Status: full digests and references, however wide.
+    "wide",
 };
 
 static readonly Dictionary<string, Func<Task>> PhaseBodies = new(StringComparer.OrdinalIgnoreCase);
@@ -45,6 +59,12 @@ public static IPipelineLog Log;
 public static ImagePromotion.Ci.IBuildSystem Ci;
 public static ImagePromotion.Port.PortReporter Port;
 public static System.IO.TextWriter RawStdout;
+/// <summary>Whether stdout is a terminal that may get escape codes and a live display (decided once, in RunPipeline).</summary>
+public static TerminalOutput Terminal;
+/// <summary>The verbosity the user asked for; Cake's own log runs at Minimal at normal verbosity so its banners stay out.</summary>
+public static Verbosity OutputVerbosity = Verbosity.Normal;
+/// <summary>The live progress display of long copies, on a terminal only; null elsewhere.</summary>
+public static LiveTransferDisplay Display;
 
 /// <summary>Registers a phase: a Cake task whose body also runs in plan mode under --dryrun.</summary>
 CakeTaskBuilder Phase(string name, string description, Func<Task> body, params string[] arguments)
@@ -168,7 +188,11 @@ void RunPipeline(string target)
 {
     // The one choke point for the CI log: every line this process prints is neutralised (no workflow command from
     // image, registry, evidence, Git or Port text); only the GitHub Actions provider writes to the raw stdout.
-    RawStdout = CommandSafeWriter.Install();
+    Terminal = TerminalOutput.Current();
+    RawStdout = CommandSafeWriter.Install(stripEscapes: !Terminal.Escapes);
+    // Cake's Spectre console (task banners, the report) writes to the stdout it saw at start-up: point it at the
+    // neutralising writer, and take its escape codes away where they do not belong.
+    Terminal.ConfigureProcessConsole();
     foreach (var key in Context.Arguments.GetArguments().Keys)
         if (!KnownArguments.Contains(key))
             throw new PromotionException($"unknown argument '--{key}' for target {target}: see README.md for the arguments each target takes");
@@ -197,12 +221,22 @@ void RunPipeline(string target)
             ArtifactsDirectory = artifacts,
         }, Log);
         Log.Verbose($"configuration: {config.Source}");
+        if (Terminal.LiveDisplay)
+        {
+            Display = LiveTransferDisplay.ForProcessConsole();
+            Session.Transport.Events.Subscribe(Display);
+        }
         if (PlanOnly)
         {
             // Cake runs no task action in a dry run; the plan is each phase run in plan mode, in order.
             Log.Information("dry run: planning every phase, writing nothing");
             foreach (var task in context.TasksToExecute)
-                if (PhaseBodies.TryGetValue(task.Name, out var body)) body().GetAwaiter().GetResult();
+                if (PhaseBodies.TryGetValue(task.Name, out var body))
+                {
+                    Ci.BeginGroup(task.Name);
+                    try { body().GetAwaiter().GetResult(); }
+                    finally { Ci.EndGroup(); }
+                }
         }
     });
     TaskSetup(task =>
@@ -222,20 +256,29 @@ void RunPipeline(string target)
             if (context.Successful) Port.SucceedAsync($"{target} completed", links: Ci?.RunUrl is { } url ? new[] { url } : null).GetAwaiter().GetResult();
             else Port.FailAsync(SecretRedactor.Shared.Redact(context.ThrownException?.Message ?? $"{target} failed")).GetAwaiter().GetResult();
         }
+        Display?.Dispose();
         Port?.Dispose();
         Session?.Dispose();
         Ci?.Dispose();
+        // At normal verbosity Cake's task table (printed after this) is one more banner: the phases said what they did.
+        if (OutputVerbosity == Verbosity.Normal) TerminalOutput.MuteProcessConsole();
     });
-    RunTarget(target);
+    // One header per phase: the build system's group line (TaskSetup). Cake's own banners (a boxed title per task,
+    // Setup and Teardown) show from --verbosity=verbose up; at normal verbosity Cake's log runs at Minimal.
+    OutputVerbosity = Context.Log.Verbosity;
+    if (OutputVerbosity == Verbosity.Normal) Context.Log.Verbosity = Verbosity.Minimal;
+    try { RunTarget(target); }
+    finally { Context.Log.Verbosity = OutputVerbosity; }
 }
 
 void PrintDigestTable()
 {
     var rows = Pipeline().StatusAsync(Selection() with { Digest = null, Image = null }, CancellationToken.None).GetAwaiter().GetResult();
     Log.Information("");
-    foreach (var line in PromotionPipeline.StatusTable(rows)) Log.Information(line);
+    // Fits 100 columns; --wide or --verbosity=diagnostic prints every digest and reference whole.
+    foreach (var line in PromotionPipeline.StatusTable(rows, wide: HasArgument("wide") || OutputVerbosity >= Verbosity.Diagnostic)) Log.Information(line);
     var title = string.Join(", ", rows.Select(r => r.Application).Distinct());
     var summary = new ImagePromotion.Ci.PromotionSummary($"{title}: environments").WithRun(Ci.Identity, Ci.RunUrl);
-    foreach (var r in rows) summary.AddDigest(r.Image == r.Application ? r.Environment : $"{r.Environment} ({r.Image})", r.Reference, r.Digest ?? "(absent)");
+    foreach (var r in rows) summary.AddDigest(r.Image == r.Application ? r.Environment : $"{r.Environment} ({r.Image})", r.Reference, r.Problem ?? r.Digest ?? "(absent)");
     Ci.AppendSummary(summary.ToMarkdown());
 }

@@ -73,7 +73,11 @@ public static class ConfigLoader
         foreach (var (name, reg) in r.NamedMappings("registries"))
         {
             registries[name] = new RegistrySettings(name, reg.RequiredString("host"), reg.Bool("insecure", false),
-                reg.String("caBundle"), reg.String("usernameEnv"), reg.String("passwordEnv"));
+                reg.String("caBundle"), reg.String("usernameEnv"), reg.String("passwordEnv"))
+            {
+                Family = RegistryFamily(reg),
+                Timeout = RegistryTimeout(reg),
+            };
             reg.RejectUnknown();
         }
         if (registries.Count == 0) throw r.Missing("registries");
@@ -324,4 +328,22 @@ public static class ConfigLoader
         }
         node.Children[new YamlScalarNode(parts[^1])] = new YamlScalarNode(value);
     }
+
+    /// <summary><c>registries.NAME.family</c>: one of the profile table's families, for a self-hosted registry its host name cannot tell.</summary>
+    private static string? RegistryFamily(YamlReader reg)
+    {
+        var family = reg.String("family");
+        if (family is null || Registry.Profiles.RegistryProfiles.ByName(family) is not null) return family;
+        throw new PromotionException($"{reg.FileName}:{reg.Line}: '{reg.PathOf("family")}' is '{family}', not a registry family: use one of {string.Join(", ", Registry.Profiles.RegistryProfiles.All.Select(p => p.Family))}");
+    }
+
+    /// <summary><c>registries.NAME.timeout</c>: how long one request to the registry waits for an answer (default 120 s).</summary>
+    private static TimeSpan? RegistryTimeout(YamlReader reg)
+    {
+        var text = reg.String("timeout");
+        if (text is null) return null;
+        return Durations.TryParse(text, out var d) && d > TimeSpan.Zero ? d
+            : throw new PromotionException($"{reg.FileName}:{reg.Line}: '{reg.PathOf("timeout")}' is '{text}': write a duration above zero such as 30s or 2m");
+    }
+
 }

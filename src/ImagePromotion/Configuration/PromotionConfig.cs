@@ -97,7 +97,13 @@ public sealed record ImageSettings(string Name, BuildSettings Build);
 public sealed record BuildSettings(string Context, string Containerfile, string Builder, string Platform);
 
 /// <summary>A registry by name: host, transport and where its credentials come from.</summary>
-public sealed record RegistrySettings(string Name, string Host, bool Insecure, string? CaBundle, string? UsernameEnv, string? PasswordEnv);
+public sealed record RegistrySettings(string Name, string Host, bool Insecure, string? CaBundle, string? UsernameEnv, string? PasswordEnv)
+{
+    /// <summary>The registry family (<c>harbor</c>, <c>pulp</c>, … from the profile table) when the host name cannot tell it; null: by host name.</summary>
+    public string? Family { get; init; }
+    /// <summary>How long one request waits for the registry's answer before it fails naming the registry (and is retried); null: 120 s.</summary>
+    public TimeSpan? Timeout { get; init; }
+}
 
 /// <summary>
 /// Where an environment's images live. <see cref="Repository"/> and <see cref="Tag"/> may hold <c>{commit}</c>,

@@ -24,14 +24,23 @@ public sealed class CommandSafeWriter(TextWriter inner) : TextWriter
     /// Replaces the console's stdout and stderr with neutralising writers and returns the raw stdout, for the one writer
     /// allowed to emit workflow commands (the GitHub Actions provider). Installing twice does not wrap twice.
     /// </summary>
-    public static TextWriter Install()
+    /// <param name="stripEscapes">Also remove terminal escape codes from every line (output that is not a terminal, or <c>NO_COLOR</c>: see <see cref="TerminalOutput"/>).</param>
+    public static TextWriter Install(bool stripEscapes = false)
     {
         var stdout = Console.Out;
-        if (stdout is CommandSafeWriter installed) return installed.Inner;
-        Console.SetOut(new CommandSafeWriter(stdout) { AutoFlushLines = true });
-        if (Console.Error is not CommandSafeWriter) Console.SetError(new CommandSafeWriter(Console.Error) { AutoFlushLines = true });
+        if (stdout is CommandSafeWriter installed)
+        {
+            installed.StripEscapes |= stripEscapes;
+            if (Console.Error is CommandSafeWriter error) error.StripEscapes |= stripEscapes;
+            return installed.Inner;
+        }
+        Console.SetOut(new CommandSafeWriter(stdout) { AutoFlushLines = true, StripEscapes = stripEscapes });
+        if (Console.Error is not CommandSafeWriter) Console.SetError(new CommandSafeWriter(Console.Error) { AutoFlushLines = true, StripEscapes = stripEscapes });
         return stdout;
     }
+
+    /// <summary>Remove terminal escape codes (<see cref="LogText.StripEscapes"/>) from what passes through.</summary>
+    public bool StripEscapes { get; set; }
 
     /// <summary>The writer behind this one (raw: workflow commands written to it act).</summary>
     public TextWriter Inner => inner;
@@ -82,7 +91,7 @@ public sealed class CommandSafeWriter(TextWriter inner) : TextWriter
         lock (_gate)
         {
             // A held fragment is written once nothing appended later can make it a command.
-            var text = _line.ToString();
+            var text = Plain(_line.ToString());
             if (text.Length > 0 && !MayStillBecomeCommand(text))
             {
                 inner.Write(_midLine ? text.Replace("##[", "## [", StringComparison.Ordinal) : LogText.NeutraliseLine(text));
@@ -103,13 +112,15 @@ public sealed class CommandSafeWriter(TextWriter inner) : TextWriter
 
     private void EmitLine(char end)
     {
-        var text = _line.ToString();
+        var text = Plain(_line.ToString());
         _line.Clear();
         inner.Write(_midLine ? text.Replace("##[", "## [", StringComparison.Ordinal) : LogText.NeutraliseLine(text));
         inner.Write(end);
         _midLine = false;
         if (AutoFlushLines && end == '\n') inner.Flush();
     }
+
+    private string Plain(string text) => StripEscapes ? LogText.StripEscapes(text) : text;
 
     /// <summary>Flushes (see <see cref="Flush"/>) when <paramref name="disposing"/>; the inner writer is not disposed.</summary>
     protected override void Dispose(bool disposing)

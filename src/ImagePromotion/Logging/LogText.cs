@@ -1,4 +1,5 @@
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace ImagePromotion.Logging;
 
@@ -9,7 +10,7 @@ namespace ImagePromotion.Logging;
 /// tried when the first fails); a line ends at CR, LF or CRLF (TextReader.ReadLine in ProcessInvoker). So a value must not
 /// bring its own line break, and no line may start with <c>::</c> or hold <c>##[</c> unless our own command writer wrote it.
 /// </summary>
-public static class LogText
+public static partial class LogText
 {
     /// <summary>What a line that would start a workflow command gets in front: visible, and not white space to the runner.</summary>
     public const string CommandGuard = "·";
@@ -70,4 +71,16 @@ public static class LogText
 
     /// <summary>True when the runner would read the line as a <c>::</c> workflow command (after leading white space).</summary>
     public static bool StartsCommand(string line) => line.AsSpan().TrimStart().StartsWith("::", StringComparison.Ordinal);
+
+    /// <summary>
+    /// Removes terminal escape sequences (ECMA-48 CSI such as colours and cursor moves, OSC such as titles and links,
+    /// and two-character escapes) and any ESC left over: what output that is not a terminal, or a terminal under
+    /// <c>NO_COLOR</c>, gets. Text without ESC is returned unchanged.
+    /// </summary>
+    public static string StripEscapes(string text) =>
+        text.Contains('\x1b') ? EscapeSequence().Replace(text, "").Replace("\x1b", "") : text;
+
+    [GeneratedRegex(@"\x1b(?:\[[0-?]*[ -/]*[@-~]|\][^\x07\x1b]*(?:\x07|\x1b\\)|[@-_])")]
+    private static partial Regex EscapeSequence();
+
 }

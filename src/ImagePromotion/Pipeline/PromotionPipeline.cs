@@ -19,8 +19,12 @@ public sealed record PhaseResult(PromotionPlan Plan, PhaseOutcome? Outcome)
     public bool Refused => Outcome?.Releases.Any(r => r.Refused) ?? Plan.Releases.Any(r => r.Refused);
 }
 
-/// <summary>One row of the status table: an application's image in an environment and the digest it points at.</summary>
-public sealed record StatusRow(string Application, string Environment, string Image, string Reference, string? Digest);
+/// <summary>One row of the status table: an application's image in an environment and the digest it points at (null: no such tag, or <see cref="Problem"/>).</summary>
+public sealed record StatusRow(string Application, string Environment, string Image, string Reference, string? Digest)
+{
+    /// <summary>Why the digest is unknown when the registry did not answer ("unreachable: Connection refused"); null otherwise.</summary>
+    public string? Problem { get; init; }
+}
 
 /// <summary>
 /// The pipeline's phases for any host (the Cake recipe, tests): each one plans, prints the plan, and in a real
@@ -80,61 +84,16 @@ public sealed class PromotionPipeline(PromotionSession session, TimeProvider? cl
     public async Task<PhaseResult> RollbackAsync(ReleaseSelection selection, string? environment, string? toRelease, bool previous, bool? autoMerge, CancellationToken ct) =>
         await RunAsync(await Planner.PlanRollbackAsync(selection, Targets(session.Config.Release.Environment, environment), toRelease, previous, autoMerge, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
 
-    /// <summary>The status table: every application × environment × image with the digest its tag points at, then the newest release.</summary>
-    public async Task<IReadOnlyList<StatusRow>> StatusAsync(ReleaseSelection selection, CancellationToken ct)
-    {
-        var rows = new List<StatusRow>();
-        var releaseTargets = session.Config.Targets(session.Config.Release.Environment).Select(e => e.Name).ToHashSet();
-        foreach (var app in selection.Applications(session.Config))
-        {
-            var releases = new List<StatusRow>();
-            foreach (var env in session.Config.Environments)
-            {
-                var client = session.Client(env);
-                foreach (var image in app.Images)
-                {
-                    var reference = session.Reference(app, image, env);
-                    var head = await client.HeadManifestAsync(reference.Repository, reference.Tag!, ct).ConfigureAwait(false);
-                    rows.Add(new StatusRow(app.Name, env.Name, image.Name, reference.ToString(), head?.Digest.ToString()));
-                    if (!releaseTargets.Contains(env.Name) || head is null) continue;
-                    var newest = (await Planner.ReleaseTagsAsync(client, reference, ct).ConfigureAwait(false)).LastOrDefault();
-                    if (newest is null) continue;
-                    var release = await client.HeadManifestAsync(reference.Repository, newest, ct).ConfigureAwait(false);
-                    releases.Add(new StatusRow(app.Name, releaseTargets.Count == 1 ? "release" : $"release:{env.Name}", image.Name, reference.WithTag(newest).ToString(), release?.Digest.ToString()));
-                }
-            }
-            rows.AddRange(releases);
-        }
-        return rows;
-    }
+    /// <summary>
+    /// The status table's rows: every application × environment × image with the digest its tag points at, then the
+    /// release the release environments run (after a rollback, that earlier release). A registry that does not answer
+    /// is a row with <see cref="StatusRow.Problem"/> set, never a failure.
+    /// </summary>
+    public Task<IReadOnlyList<StatusRow>> StatusAsync(ReleaseSelection selection, CancellationToken ct) =>
+        new Status.StatusReader(session, Planner).ReadAsync(selection, ct);
 
-    /// <summary>The status table as text: one row per application, environment and image (the columns that vary).</summary>
-    public static IReadOnlyList<string> StatusTable(IReadOnlyList<StatusRow> rows)
-    {
-        var several = rows.Select(r => r.Application).Distinct().Count() > 1 || rows.Select(r => r.Image).Distinct().Count() > 1;
-        var columns = several
-            ? new[] { ("application", rows.Select(r => r.Application)), ("environment", rows.Select(r => r.Environment)), ("image", rows.Select(r => r.Image)), ("reference", rows.Select(r => r.Reference)) }
-            : new[] { ("environment", rows.Select(r => r.Environment)), ("reference", rows.Select(r => r.Reference)) };
-        var widths = columns.Select(c => Math.Max(c.Item1.Length, c.Item2.Select(v => v.Length).DefaultIfEmpty(0).Max())).ToArray();
-        var lines = new List<string>
-        {
-            string.Join("  ", columns.Select((c, i) => c.Item1.PadRight(widths[i]))) + "  digest",
-            string.Join("  ", widths.Select(w => new string('-', w))) + "  " + new string('-', 71),
-        };
-        foreach (var row in rows)
-        {
-            var values = several ? new[] { row.Application, row.Environment, row.Image, row.Reference } : new[] { row.Environment, row.Reference };
-            lines.Add(string.Join("  ", values.Select((v, i) => v.PadRight(widths[i]))) + "  " + (row.Digest ?? "(absent)"));
-        }
-        if (rows.All(r => r.Digest is not null))
-            foreach (var group in rows.GroupBy(r => (r.Application, r.Image)))
-            {
-                var digests = group.Select(r => r.Digest).Distinct().Count();
-                var who = several ? $"{group.Key.Application}/{group.Key.Image}: " : "";
-                lines.Add(who + (digests == 1 ? "one digest in every environment" : $"{digests} different digests across environments"));
-            }
-        return lines;
-    }
+    /// <summary>The status table as text, at most <see cref="Status.StatusTable.Width"/> columns unless <paramref name="wide"/>.</summary>
+    public static IReadOnlyList<string> StatusTable(IReadOnlyList<StatusRow> rows, bool wide = false) => Status.StatusTable.Format(rows, wide);
 
     private IReadOnlyList<EnvironmentSettings> Targets(string into, string? environment)
     {

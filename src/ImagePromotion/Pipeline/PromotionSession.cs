@@ -6,6 +6,7 @@ using ImagePromotion.Pipeline.Planning;
 using ImagePromotion.Processes;
 using ImagePromotion.Registry;
 using ImagePromotion.Registry.Auth;
+using ImagePromotion.Registry.Profiles;
 using ImagePromotion.Registry.Transport;
 
 namespace ImagePromotion.Pipeline;
@@ -82,10 +83,17 @@ public sealed class PromotionSession : IDisposable
         // Each registry's CA bundle vouches for that registry only.
         var caBundles = config.Registries.Values.Where(r => r.CaBundle is not null).GroupBy(r => r.Host, StringComparer.OrdinalIgnoreCase)
             .ToDictionary(g => g.Key, g => config.ResolvePath(g.First().CaBundle!), StringComparer.OrdinalIgnoreCase);
+        // A family or timeout named for a registry applies to the host its requests go to (Docker Hub's API host for docker.io).
+        var families = config.Registries.Values.Where(r => r.Family is not null).GroupBy(r => r.Host, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.First().Family!, StringComparer.OrdinalIgnoreCase);
+        var timeouts = config.Registries.Values.Where(r => r.Timeout is not null).GroupBy(r => RegistryProfiles.ApiHost(r.Host), StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => g.Min(r => r.Timeout!.Value), StringComparer.OrdinalIgnoreCase);
         var transport = new RegistryTransport(new TransportOptions
         {
             InsecureRegistries = insecure,
             CaBundles = caBundles,
+            Families = families,
+            Timeouts = timeouts,
         }, credentials);
         var session = new PromotionSession(config, options, log, transport, environment);
         // plan.json describes this run only: a run that plans nothing must not leave an earlier run's plans behind.

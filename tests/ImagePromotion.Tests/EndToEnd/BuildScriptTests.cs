@@ -23,7 +23,7 @@ public sealed class BuildScriptTests
     {
         var run = _script.Execute("--target=Sandbox");
         Assert.That(run.ExitCode, Is.EqualTo(0), run.Output);
-        var rows = Regex.Matches(run.Output, @"^(dev|staging|production|release)\s+(\S+)\s+(sha256:[0-9a-f]{64})", RegexOptions.Multiline);
+        var rows = Regex.Matches(run.Output, @"^(dev|staging|production|release)\s+(\S+)\s+(sha256:[0-9a-f]{12})$", RegexOptions.Multiline);
         Assert.That(rows.Select(m => m.Groups[1].Value), Is.EqualTo(new[] { "dev", "staging", "production", "release" }));
         Assert.That(rows.Select(m => m.Groups[3].Value).Distinct().Count(), Is.EqualTo(1), "the same digest in every environment");
         Assert.That(run.Output, Does.Contain("one digest in every environment"));

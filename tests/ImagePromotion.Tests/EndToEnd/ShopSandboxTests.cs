@@ -24,7 +24,7 @@ public sealed class ShopSandboxTests
         var run = _script.Execute("--target=Sandbox");
         Assert.That(run.ExitCode, Is.EqualTo(0), run.Output);
 
-        var rows = Regex.Matches(run.Output, @"^shop\s+(\S+)\s+(web|worker)\s+(\S+)\s+(sha256:[0-9a-f]{64})", RegexOptions.Multiline)
+        var rows = Regex.Matches(run.Output, @"^(\S+)\s+(web|worker)\s+(\S+)\s+(sha256:[0-9a-f]{12})$", RegexOptions.Multiline)
             .Select(m => (Environment: m.Groups[1].Value, Image: m.Groups[2].Value, Reference: m.Groups[3].Value, Digest: m.Groups[4].Value)).ToArray();
         Assert.That(rows.Select(r => (r.Environment, r.Image)), Is.EqualTo(new[]
         {

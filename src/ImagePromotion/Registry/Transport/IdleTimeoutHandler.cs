@@ -14,7 +14,7 @@ internal sealed class IdleTimeoutHandler(TransportOptions options) : DelegatingH
     {
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (request.Method != HttpMethod.Head)
-            response.Content = new IdleTimeoutContent(response.Content, options.BodyIdleTimeout, request.RequestUri!.Authority);
+            response.Content = new IdleTimeoutContent(response.Content, options.BodyIdleTimeoutFor(request.RequestUri!.Authority), request.RequestUri!.Authority);
         return response;
     }
 

@@ -29,12 +29,13 @@ internal sealed class RetryHandler(TransportOptions options, TransferEvents even
     /// <summary>One try. A stalled registry looks like a dropped connection: its wait for headers is bounded.</summary>
     private async Task<HttpResponseMessage> AttemptAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
+        var timeout = options.HeadersTimeoutFor(request.RequestUri!.Authority);
         using var attempt = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        attempt.CancelAfter(options.ResponseHeadersTimeout);
+        attempt.CancelAfter(timeout);
         // A streamed body (a blob upload) goes out before the headers come back, however long that takes:
         // the clock restarts with every chunk sent, so only an upload that stops moving is cut off.
         if (!IsReplayable(request.Content) && request.Content is { } body and not ProgressContent)
-            request.Content = new ProgressContent(body, () => attempt.CancelAfter(options.ResponseHeadersTimeout));
+            request.Content = new ProgressContent(body, () => attempt.CancelAfter(timeout));
         try
         {
             return await base.SendAsync(request, attempt.Token).ConfigureAwait(false);
@@ -42,7 +43,7 @@ internal sealed class RetryHandler(TransportOptions options, TransferEvents even
         catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
         {
             throw new TimeoutException(
-                $"no answer from {request.RequestUri!.Authority} within {RegistryRetry.Seconds(options.ResponseHeadersTimeout)}", ex);
+                $"no answer from {request.RequestUri!.Authority} within {RegistryRetry.Seconds(timeout)}", ex);
         }
     }
 

@@ -26,4 +26,16 @@ public sealed record TransportOptions
     public TimeSpan ResponseHeadersTimeout { get; init; } = TimeSpan.FromSeconds(120);
     /// <summary>How long a response body may send nothing before the read fails (default 120 s): a slow drip never hangs a run.</summary>
     public TimeSpan BodyIdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>
+    /// Per registry API host (host:port as requests address it): the wait for response headers and the body idle
+    /// timeout of that registry instead of <see cref="ResponseHeadersTimeout"/> and <see cref="BodyIdleTimeout"/>
+    /// (configuration key <c>registries.NAME.timeout</c>). Storage a registry redirects to keeps the defaults.
+    /// </summary>
+    public IReadOnlyDictionary<string, TimeSpan> Timeouts { get; init; } = new Dictionary<string, TimeSpan>(StringComparer.OrdinalIgnoreCase);
+
+    /// <summary>The wait for response headers from <paramref name="authority"/> (a request URI's host:port).</summary>
+    public TimeSpan HeadersTimeoutFor(string authority) => Timeouts.TryGetValue(authority, out var t) ? t : ResponseHeadersTimeout;
+
+    /// <summary>How long a body from <paramref name="authority"/> may send nothing.</summary>
+    public TimeSpan BodyIdleTimeoutFor(string authority) => Timeouts.TryGetValue(authority, out var t) ? t : BodyIdleTimeout;
 }
