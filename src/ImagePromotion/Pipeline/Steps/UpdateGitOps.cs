@@ -208,9 +208,18 @@ public sealed class UpdateGitOps(PromotionSession session)
     private static string Value(GitOpsSettings settings, GitOpsImage image) =>
         settings.PinDigest ? image.Target.WithTagAndDigest(image.Target.Tag, image.Digest).ToString() : image.Target.ToString();
 
-    /// <summary>Where in a manifest the image goes: an explicit path, or the container (by name, or chosen by repository).</summary>
-    private static ManifestTarget Target(GitOpsSettings settings, Func<string, string> expand) =>
-        settings.Path is { } path ? new YamlPathTarget(expand(path)) : new ContainerImageTarget(settings.Container is { } c ? expand(c) : null);
+    /// <summary>Where in a manifest the image goes: Helm values keys, an explicit path, or the container (by name, or chosen by repository).</summary>
+    private static ManifestTarget Target(GitOpsSettings settings, Func<string, string> expand)
+    {
+        string? Expand(string? key) => key is null ? null : expand(key);
+        if (settings.Helm is { } helm)
+            return helm with
+            {
+                Image = expand(helm.Image), RegistryKey = Expand(helm.RegistryKey), RepositoryKey = Expand(helm.RepositoryKey),
+                TagKey = Expand(helm.TagKey), DigestKey = Expand(helm.DigestKey),
+            };
+        return settings.Path is { } path ? new YamlPathTarget(expand(path)) : new ContainerImageTarget(settings.Container is { } c ? expand(c) : null);
+    }
 
     /// <summary>The yaml-update step run on a work tree: every image of the release into its manifests; idempotent.</summary>
     private Func<string, CancellationToken, Task<IReadOnlyList<string>>> Edit(ApplicationSettings application, GitOpsSettings settings,

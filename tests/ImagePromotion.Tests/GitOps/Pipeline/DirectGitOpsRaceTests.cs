@@ -92,6 +92,13 @@ public sealed class DirectGitOpsRaceTests
     private Task<Digest> PushDevAsync(string repository, string tag) =>
         PipelineSandbox.PushImageAsync(_dev, repository, tag, new LayerBuilder().File("srv/www/index.html", Guid.NewGuid().ToString()));
 
+    /// <summary>A repository of its own for one test, its configuration, and two builds in dev to promote.</summary>
+    private async Task<(string Repository, string Yaml, Digest A, Digest B)> TwoBuildsAsync()
+    {
+        var repository = NewRepository();
+        return (repository, Yaml(repository), await PushDevAsync(repository, "a"), await PushDevAsync(repository, "b"));
+    }
+
     private async Task<Digest?> ProductionTagAsync(string repository)
     {
         using var client = _prod.CreateClient();
@@ -103,6 +110,26 @@ public sealed class DirectGitOpsRaceTests
     private Task<PromotionPlan> PlanAsync(PromotionSession session, Digest digest) =>
         new ReleasePlanner(session).PlanPromotionAsync(new ReleaseSelection { Digest = digest }, session.Config.Targets("production"), "staging", null, CancellationToken.None);
 
+    /// <summary>Executes <paramref name="plan"/> until its GitOps commit is pushed and pauses before the tag moves; resume with the source.</summary>
+    private static async Task<(Task<PhaseOutcome> Run, TaskCompletionSource Resume)> ExecuteUntilTagMovesAsync(PromotionSession session, PromotionPlan plan)
+    {
+        var pushed = new TaskCompletionSource();
+        var resume = new TaskCompletionSource();
+        var run = new PlanExecutor(session)
+        {
+            Checkpoint = async (point, ct) =>
+            {
+                if (point != ExecutionPoint.BeforeTagMoves) return;
+                pushed.SetResult();
+                await resume.Task.WaitAsync(ct);
+            },
+        }.ExecuteAsync(plan, CancellationToken.None);
+        await Task.WhenAny(pushed.Task, run);
+        if (run.IsCompleted) await run;
+        return (run, resume);
+    }
+
+    /// <summary>PromoteProduction of <paramref name="digest"/>: null when it succeeded, else its one-line error.</summary>
     private static async Task<string?> RunAsync(PromotionSession session, Digest digest)
     {
         try
@@ -113,26 +140,54 @@ public sealed class DirectGitOpsRaceTests
         catch (PromotionException ex) { return ex.Message; }
     }
 
+    /// <summary>The same through the planner and the executor, waiting at <paramref name="meet"/> for the other run (up to 10 s) so both reach Git together.</summary>
+    private async Task<string?> RunMeetingAsync(PromotionSession session, Digest digest, Func<ExecutionPoint, CancellationToken, Task> meet)
+    {
+        try
+        {
+            (await new PlanExecutor(session) { Checkpoint = meet }.ExecuteAsync(await PlanAsync(session, digest), CancellationToken.None)).ThrowIfRefused();
+            return null;
+        }
+        catch (PromotionException ex) { return ex.Message; }
+    }
+
+    /// <summary>A meeting point for two runs before their GitOps step: the first to arrive waits for the second.</summary>
+    private static Func<ExecutionPoint, CancellationToken, Task> BeforeGitOpsTogether()
+    {
+        var arrived = 0;
+        var both = new TaskCompletionSource();
+        return async (point, ct) =>
+        {
+            if (point != ExecutionPoint.BeforeGitOps) return;
+            if (Interlocked.Increment(ref arrived) == 2) both.SetResult();
+            await Task.WhenAny(both.Task, Task.Delay(TimeSpan.FromSeconds(10), ct));
+        };
+    }
+
     [Test]
     public async Task Two_promotions_started_together_end_with_the_tag_and_main_on_one_digest_and_the_loser_naming_it()
     {
-        for (var round = 0; round < 4; round++)
+        for (var round = 0; round < 8; round++)
         {
-            var repository = NewRepository();
-            var yaml = Yaml(repository);
-            var a = await PushDevAsync(repository, "a");
-            var b = await PushDevAsync(repository, "b");
+            var (repository, yaml, a, b) = await TwoBuildsAsync();
             using var sa = Session(yaml);
             using var sb = Session(yaml);
 
-            var results = await Task.WhenAll(Task.Run(() => RunAsync(sa, a)), Task.Run(() => RunAsync(sb, b)));
+            // Even rounds meet before Git (both planned on the same main and tag); odd rounds run free.
+            var meet = BeforeGitOpsTogether();
+            var results = round % 2 == 0
+                ? await Task.WhenAll(Task.Run(() => RunMeetingAsync(sa, a, meet)), Task.Run(() => RunMeetingAsync(sb, b, meet)))
+                : await Task.WhenAll(Task.Run(() => RunAsync(sa, a)), Task.Run(() => RunAsync(sb, b)));
 
+            TestContext.Out.WriteLine($"round {round}: {string.Join(" / ", results.Select(r => r ?? "exit 0"))}");
             var tag = await ProductionTagAsync(repository);
             var pinned = PinnedOnMain();
             Assert.That(tag?.ToString(), Is.EqualTo(pinned), $"round {round}: the registry tag and main pin one digest ({string.Join(" / ", results)})");
             var winner = pinned == a.ToString() ? 0 : 1;
             Assert.That(pinned, Is.EqualTo(winner == 0 ? a.ToString() : b.ToString()), $"round {round}: one of the two digests");
             Assert.That(results[winner], Is.Null, $"round {round}: the run whose digest is live succeeded");
+            if (round % 2 == 0)
+                Assert.That(results[1 - winner], Is.Not.Null, $"round {round}: both planned on the same main, so one lost and says so");
             if (results[1 - winner] is { } lost)
                 Assert.That(lost, Does.Contain(pinned), $"round {round}: the loser names the winner's digest");
         }
@@ -141,28 +196,12 @@ public sealed class DirectGitOpsRaceTests
     [Test]
     public async Task A_run_whose_commit_lands_second_stops_before_any_tag_moves_and_names_the_winner()
     {
-        var repository = NewRepository();
-        var yaml = Yaml(repository);
-        var a = await PushDevAsync(repository, "a");
-        var b = await PushDevAsync(repository, "b");
+        var (repository, yaml, a, b) = await TwoBuildsAsync();
         using var sa = Session(yaml);
         using var sb = Session(yaml);
         var planA = await PlanAsync(sa, a);
         var planB = await PlanAsync(sb, b);
-        var pushed = new TaskCompletionSource();
-        var resume = new TaskCompletionSource();
-        var executorA = new PlanExecutor(sa)
-        {
-            Checkpoint = async (point, ct) =>
-            {
-                if (point != ExecutionPoint.BeforeTagMoves) return;
-                pushed.SetResult();
-                await resume.Task.WaitAsync(ct);
-            },
-        };
-
-        var runA = executorA.ExecuteAsync(planA, CancellationToken.None);
-        await pushed.Task;
+        var (runA, resume) = await ExecuteUntilTagMovesAsync(sa, planA);
         // A's commit is on main, its tag not moved yet: B planned on the same main and tag as A did.
         var ex = Assert.ThrowsAsync<PromotionConflictException>(() => new PlanExecutor(sb).ExecuteAsync(planB, CancellationToken.None))!;
         var afterB = await ProductionTagAsync(repository);
@@ -180,25 +219,10 @@ public sealed class DirectGitOpsRaceTests
     [Test]
     public async Task A_run_superseded_after_its_push_puts_the_tag_on_what_main_pins_and_fails_naming_it()
     {
-        var repository = NewRepository();
-        var yaml = Yaml(repository);
-        var a = await PushDevAsync(repository, "a");
-        var b = await PushDevAsync(repository, "b");
+        var (repository, yaml, a, b) = await TwoBuildsAsync();
         var logA = new MemoryLog();
         using var sa = Session(yaml, logA);
-        var planA = await PlanAsync(sa, a);
-        var pushed = new TaskCompletionSource();
-        var resume = new TaskCompletionSource();
-        var runA = new PlanExecutor(sa)
-        {
-            Checkpoint = async (point, ct) =>
-            {
-                if (point != ExecutionPoint.BeforeTagMoves) return;
-                pushed.SetResult();
-                await resume.Task.WaitAsync(ct);
-            },
-        }.ExecuteAsync(planA, CancellationToken.None);
-        await pushed.Task;
+        var (runA, resume) = await ExecuteUntilTagMovesAsync(sa, await PlanAsync(sa, a));
 
         // B starts after A's commit landed and before A's tag moved: it plans on main pinning A, and wins outright.
         using var sb = Session(yaml);
@@ -241,10 +265,7 @@ public sealed class DirectGitOpsRaceTests
     [Test]
     public async Task Rollback_leaves_main_pinning_the_rolled_back_digest()
     {
-        var repository = NewRepository();
-        var yaml = Yaml(repository);
-        var a = await PushDevAsync(repository, "a");
-        var b = await PushDevAsync(repository, "b");
+        var (repository, yaml, a, b) = await TwoBuildsAsync();
         using (var s = Session(yaml))
         {
             Assert.That(await RunAsync(s, a), Is.Null);
