@@ -155,9 +155,10 @@ public sealed class PlanExecutor(PromotionSession session, TimeProvider? clock =
         }
         catch (PromotionException failed) when (direct.PublishedCount > 0)
         {
-            // Another run wrote a tag between our look and our read-back: a race the reconcile below settles by Git.
-            // Any other failure leaves Git ahead of the registry: Git is put back, and the tags follow it.
-            if (failed.InnerException is not PromotionConflictException)
+            // Another run wrote a tag between our look and our read-back: a race the reconcile below settles by Git
+            // (when every release of the phase is a direct one). Any other failure leaves Git ahead of the registry:
+            // Git is put back, and the tags follow it.
+            if (failed.InnerException is not PromotionConflictException || direct.PublishedCount < going.Count)
                 throw new PromotionException(failed.Message + "; " + await direct.CompensateAsync(ct).ConfigureAwait(false), failed);
             session.Log.Warning(failed.Message);
             moved = going.SelectMany(g => g.Plan.Images).Where(i => !i.UpToDate).Select(i => new MovedTag(i.Destination, i.Tag.Old, i.Digest.Value!.Value)).ToArray();

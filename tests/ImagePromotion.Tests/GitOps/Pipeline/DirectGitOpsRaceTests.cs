@@ -60,7 +60,7 @@ public sealed class DirectGitOpsRaceTests
         try { Directory.Delete(_directory, true); } catch (IOException) { }
     }
 
-    private string Yaml(string repository, string gitops = "") => $$"""
+    private string Yaml(string repository, string mode = "direct") => $$"""
         service: app
         registries:
           dev: { host: {{_dev.Host}}, insecure: true }
@@ -72,7 +72,7 @@ public sealed class DirectGitOpsRaceTests
             registry: prod
             repository: {{repository}}
             tag: production
-            gitops: { repository: "{{_remote.BarePath}}", manifests: [{{Manifest}}], container: web, mode: direct{{gitops}} }
+            gitops: { repository: "{{_remote.BarePath}}", manifests: [{{Manifest}}], container: web, mode: {{mode}} }
         release: { environment: production, tagPrefix: release- }
         """;
 
@@ -262,10 +262,12 @@ public sealed class DirectGitOpsRaceTests
         Assert.That(await ProductionTagAsync(repository), Is.EqualTo(a));
     }
 
-    [Test]
-    public async Task Rollback_leaves_main_pinning_the_rolled_back_digest()
+    [TestCase("direct")]
+    [TestCase("pull-request")]
+    public async Task Rollback_leaves_the_GitOps_change_pinning_the_rolled_back_digest(string mode)
     {
-        var (repository, yaml, a, b) = await TwoBuildsAsync();
+        var (repository, _, a, b) = await TwoBuildsAsync();
+        var yaml = Yaml(repository, mode);
         using (var s = Session(yaml))
         {
             Assert.That(await RunAsync(s, a), Is.Null);
@@ -276,14 +278,14 @@ public sealed class DirectGitOpsRaceTests
             Assert.That(await RunAsync(s, b), Is.Null);
             await new PromotionPipeline(s).ReleaseTagAsync(new ReleaseSelection(), null, new DateTimeOffset(2026, 11, 2, 0, 0, 0, TimeSpan.Zero), CancellationToken.None);
         }
-        Assert.That(PinnedOnMain(), Is.EqualTo(b.ToString()));
-
         using var session = Session(yaml);
         var rollback = await new PromotionPipeline(session).RollbackAsync(new ReleaseSelection(), null, null, previous: true, null, CancellationToken.None);
 
         Assert.That(rollback.Plan.Releases.Single().RollbackTo, Is.EqualTo("release-20261101-000000"));
-        Assert.That(PinnedOnMain(), Is.EqualTo(a.ToString()), "main pins the rolled-back digest");
-        Assert.That(_remote.Show("main", Manifest), Does.Contain($"image: {_proxy.Host}/{repository}:production@{a}"));
         Assert.That(await ProductionTagAsync(repository), Is.EqualTo(a));
+        var gitops = rollback.Outcome!.Releases.Single().GitOps!;
+        // Direct: the base branch; pull request: the promotion branch (the one its pull request shows).
+        Assert.That(gitops.Branch, Is.EqualTo(mode == "direct" ? "main" : $"promote/production/app-{a.Encoded[..12]}"));
+        Assert.That(_remote.Show(gitops.Branch, Manifest), Does.Contain($"image: {_proxy.Host}/{repository}:production@{a}"), "the GitOps change pins the rolled-back digest");
     }
 }
