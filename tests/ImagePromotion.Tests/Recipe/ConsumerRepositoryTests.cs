@@ -72,6 +72,19 @@ public sealed class ConsumerRepositoryTests
         Assert.That(RecipePackages.Dependencies(_packages.RecipePackage), Is.Empty, "the module comes in through #addin, not as a dependency");
     }
 
+    [Test, Order(1)]
+    public void The_module_package_carries_the_doc_comments_beside_the_dll()
+    {
+        // GenerateDocumentationFile is on for the module: the .xml ships in lib/ so a consumer's editor shows the docs.
+        using var zip = System.IO.Compression.ZipFile.OpenRead(_packages.ModulePackage);
+        var xml = zip.GetEntry("lib/net10.0/ImagePromotion.xml");
+        Assert.That(xml, Is.Not.Null, "lib/net10.0/ImagePromotion.xml is missing from the module package");
+        using var reader = new StreamReader(xml!.Open());
+        var text = reader.ReadToEnd();
+        Assert.That(text, Does.Contain("<member name=\"T:ImagePromotion.Copy.ImageCopier\">"));
+        Assert.That(text, Does.Contain("<member name=\"M:ImagePromotion.Registry.Digest.Parse(System.String)\">"));
+    }
+
     [Test, Order(2)]
     public void The_tool_manifest_is_where_the_README_says_dotnet_new_tool_manifest_writes_it_and_pins_Cake()
     {
