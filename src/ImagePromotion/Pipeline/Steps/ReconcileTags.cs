@@ -28,8 +28,11 @@ public sealed record ReconcileOutcome(GitOpsPins Pins, IReadOnlyList<string> Fol
 public sealed class ReconcileTags(PromotionSession session)
 {
     /// <summary>Reads the base and points each image's tag at the digest it pins; retried when another run moves a tag meanwhile.</summary>
+    /// <param name="application">The application released.</param>
+    /// <param name="environment">The direct-mode environment.</param>
     /// <param name="images">The release's images as the GitOps step wrote them.</param>
     /// <param name="plans">The release's image plans (for each environment's tagMayMove).</param>
+    /// <param name="ct">Cancels the git and registry calls.</param>
     /// <exception cref="PromotionConflictException">other runs kept moving the tag while this one followed the base.</exception>
     public async Task<ReconcileOutcome> RunAsync(ApplicationSettings application, EnvironmentSettings environment, IReadOnlyList<GitOpsImage> images,
         IReadOnlyList<ImagePlan> plans, CancellationToken ct)

@@ -84,6 +84,13 @@ public sealed class UpdateGitOps(PromotionSession session)
     /// Commits and pushes the change (the promotion branch, or the base in direct mode) and opens or updates the pull
     /// request. <paramref name="merge"/> false leaves the pull request open (approvals are read from it first).
     /// </summary>
+    /// <param name="application">The application released.</param>
+    /// <param name="environment">The target environment (its <c>gitops:</c> section).</param>
+    /// <param name="images">Every image of the release with its digest.</param>
+    /// <param name="sourceEnvironment">Where the release comes from, for the commit message.</param>
+    /// <param name="merge">False leaves the pull request open.</param>
+    /// <param name="autoMerge">The <c>--auto-merge</c> override; null: the configuration's.</param>
+    /// <param name="ct">Cancels the git and GitHub calls.</param>
     /// <param name="expected">Direct mode: what the base pinned when the promotion was decided (<see cref="ReadBaseAsync"/>);
     /// the push is a compare-and-swap on it. Null: a moved base is simply re-fetched and the edit re-applied.</param>
     /// <exception cref="GitOpsSupersededException">the base pins another image than <paramref name="expected"/>: nothing pushed.</exception>
