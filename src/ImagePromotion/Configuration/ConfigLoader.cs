@@ -1,5 +1,6 @@
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
+using ImagePromotion.GitOps.Manifests;
 
 namespace ImagePromotion.Configuration;
 
@@ -217,8 +218,10 @@ public static class ConfigLoader
                     throw new PromotionException($"{file}: 'environments.{e.Name}.repository' gives images '{other}' and '{image.Name}' of application '{app.Name}' the same reference {text}: put {{image}} in the repository (e.g. team/{{image}})");
                 seen[text] = image.Name;
             }
-            if (e.GitOps is { } g && app.Images.Count > 1 && !new[] { g.Container, g.Path }.Concat(g.Manifests).Any(t => t?.Contains("{image}", StringComparison.Ordinal) == true) && (g.Container is not null || g.Path is not null))
-                throw new PromotionException($"{file}: 'environments.{e.Name}.gitops' would set every image of application '{app.Name}' into the same place: put {{image}} in container, path or manifests (e.g. container: \"{{image}}\")");
+            if (e.GitOps is { } g && app.Images.Count > 1
+                && !new[] { g.Container, g.Path, g.Helm?.Image, g.Helm?.RepositoryKey }.Concat(g.Manifests).Any(t => t?.Contains("{image}", StringComparison.Ordinal) == true)
+                && (g.Container is not null || g.Path is not null || g.Helm is not null))
+                throw new PromotionException($"{file}: 'environments.{e.Name}.gitops' would set every image of application '{app.Name}' into the same place: put {{image}} in container, path, helm or manifests (e.g. container: \"{{image}}\", helm: \"{{image}}.image\")");
         }
     }
 
@@ -267,14 +270,55 @@ public static class ConfigLoader
             Manifests = g.StringList("manifests") is { Count: > 0 } m ? m : throw g.Missing("manifests"),
             Container = g.String("container"),
             Path = g.String("path"),
+            Helm = ReadHelm(g),
             Mode = g.String("mode", "pull-request")!,
             PinDigest = g.Bool("pinDigest", true),
             GitHub = github,
         };
         if (settings.Mode is not ("pull-request" or "direct"))
             throw new PromotionException($"{file}: 'gitops.mode' is '{settings.Mode}': use pull-request or direct");
+        if (settings.Helm is not null && (settings.Container ?? settings.Path) is { } other)
+            throw new PromotionException($"{file}: '{g.PathOf("helm")}' and '{g.PathOf(settings.Container is not null ? "container" : "path")}' ({other}) both say where the image goes: keep one");
         g.RejectUnknown();
         return settings;
+    }
+
+    /// <summary>
+    /// <c>helm:</c> as UpdateManifest's <c>--helm</c> says it: <c>true</c> (the layout under <c>image</c>), the image
+    /// mapping's dotted path (<c>helm: api.image</c>), or a mapping of <c>image</c>, <c>registry</c>, <c>repository</c>,
+    /// <c>tag</c>, <c>digest</c> (dotted keys from the root) and <c>digestInTag</c>.
+    /// </summary>
+    private static HelmValuesTarget? ReadHelm(YamlReader g)
+    {
+        if (!g.Has("helm")) return null;
+        if (!g.IsMapping("helm"))
+            return g.String("helm") switch
+            {
+                "true" => new HelmValuesTarget(),
+                "false" => null,
+                _ => new HelmValuesTarget { Image = HelmKey(g, "helm", "api.image")! },
+            };
+        var h = g.Mapping("helm")!;
+        var target = new HelmValuesTarget(HelmKey(h, "repository", "api.image.repository"), HelmKey(h, "tag", "api.image.tag"),
+            HelmKey(h, "digest", "api.image.digest"), HelmKey(h, "registry", "global.imageRegistry"), h.Bool("digestInTag", false))
+        {
+            Image = HelmKey(h, "image", "api.image") ?? "image",
+        };
+        h.RejectUnknown();
+        return target;
+    }
+
+    /// <summary>A dotted key of a values file (placeholders allowed), checked by the same parser the edit uses.</summary>
+    private static string? HelmKey(YamlReader reader, string key, string example)
+    {
+        var value = reader.String(key);
+        if (value is null) return null;
+        try { YamlPath.Parse(Templates.Expand(value, "commit", "application", "image")); }
+        catch (PromotionException)
+        {
+            throw new PromotionException($"{reader.FileName}: '{reader.PathOf(key)}' is '{value}', which is not a dotted key of a values file: write e.g. {example}");
+        }
+        return value;
     }
 
     private const int MaxFlowNesting = 64;

@@ -135,6 +135,11 @@ public sealed record GitOpsSettings
     public string? Container { get; init; }
     /// <summary>An explicit YAML path to the image value instead of a container.</summary>
     public string? Path { get; init; }
+    /// <summary>
+    /// The manifests are Helm values: where the image mapping is and which keys hold its parts (the settings of
+    /// UpdateManifest's <c>--helm</c>); keys may hold <c>{image}</c> and <c>{application}</c>. Null: not Helm values.
+    /// </summary>
+    public GitOps.Manifests.HelmValuesTarget? Helm { get; init; }
     /// <summary>pull-request (branch + PR) or direct (push to the base branch).</summary>
     public string Mode { get; init; } = "pull-request";
     /// <summary>Write <c>repo:tag@sha256:…</c> rather than <c>repo:tag</c>.</summary>

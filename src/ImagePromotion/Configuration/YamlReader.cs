@@ -14,6 +14,9 @@ internal sealed class YamlReader(string file, string path, YamlMappingNode node)
 
     public bool Has(string key) => Find(key) is not null;
 
+    /// <summary>True when <paramref name="key"/> holds a mapping (a setting that takes either a value or a mapping).</summary>
+    public bool IsMapping(string key) => Find(key) is YamlMappingNode;
+
     public string? String(string key, string? fallback = null)
     {
         var n = Find(key);

@@ -42,6 +42,15 @@ public sealed record ReleaseOutcome(ReleasePlan Plan, GateReport Gates, GitOpsOu
     }
 }
 
+/// <summary>The points between steps where <see cref="PlanExecutor"/> can be paused (tests only).</summary>
+internal enum ExecutionPoint
+{
+    /// <summary>Blobs and manifests copied by digest, the GitOps base read; nothing pushed to Git, no tag moved.</summary>
+    BeforeGitOps,
+    /// <summary>The GitOps commits pushed; no tag moved yet.</summary>
+    BeforeTagMoves,
+}
+
 /// <summary>What a phase did: its plan and each release's outcome.</summary>
 public sealed record PhaseOutcome(PromotionPlan Plan, IReadOnlyList<ReleaseOutcome> Releases)
 {
@@ -57,8 +66,8 @@ public sealed record PhaseOutcome(PromotionPlan Plan, IReadOnlyList<ReleaseOutco
 /// Carries out a plan, and only that plan. Before anything is written it checks that the registries still match
 /// it (a tag moved since planning is refused, by name). Then, across every release of the phase so a group of
 /// environments moves as one: approvals (opening the pull request they are read from), copy by digest of every
-/// blob and manifest, the GitOps commit and pull request, the tag moves (put back if one fails), and last the
-/// evidence and records.
+/// blob and manifest, the GitOps commit and pull request, the tag moves (put back if one fails), in direct mode
+/// the tags made to follow the GitOps base (<see cref="DirectGitOps"/>), and last the evidence and records.
 /// </summary>
 public sealed class PlanExecutor(PromotionSession session, TimeProvider? clock = null)
 {
@@ -121,11 +130,40 @@ public sealed class PlanExecutor(PromotionSession session, TimeProvider? clock =
                 copies[release].Add(await copy.RunAsync(image, ct).ConfigureAwait(false));
         }
 
+        // Direct mode orders racing promotions by Git: see DirectGitOps.
+        var direct = new DirectGitOps(session);
+        foreach (var (release, _, _, _) in going.Where(g => g.Review is null && IsDirect(g.Plan)))
+            await direct.ReadExpectedAsync(release, Resolve(release), ct).ConfigureAwait(false);
+        if (Checkpoint is { } beforeGitOps) await beforeGitOps(ExecutionPoint.BeforeGitOps, ct).ConfigureAwait(false);
+
         var gitops = new Dictionary<ReleasePlan, GitOpsOutcome?>();
         foreach (var (release, _, review, _) in going)
-            gitops[release] = await GitOpsAsync(release, review, ct).ConfigureAwait(false);
+        {
+            if (review is not null || !IsDirect(release))
+            {
+                gitops[release] = await GitOpsAsync(release, review, ct).ConfigureAwait(false);
+                continue;
+            }
+            gitops[release] = await direct.PublishAsync(release, Resolve(release), ct).ConfigureAwait(false);
+        }
+        if (Checkpoint is { } beforeTags) await beforeTags(ExecutionPoint.BeforeTagMoves, ct).ConfigureAwait(false);
 
-        var moved = await new MoveTags(session).RunAsync(going.SelectMany(g => g.Plan.Images).ToArray(), ct).ConfigureAwait(false);
+        IReadOnlyList<MovedTag> moved;
+        try
+        {
+            moved = await new MoveTags(session).RunAsync(going.SelectMany(g => g.Plan.Images).ToArray(), ct).ConfigureAwait(false);
+        }
+        catch (PromotionException failed) when (direct.PublishedCount > 0)
+        {
+            // Another run wrote a tag between our look and our read-back: a race the reconcile below settles by Git
+            // (when every release of the phase is a direct one). Any other failure leaves Git ahead of the registry:
+            // Git is put back, and the tags follow it.
+            if (failed.InnerException is not PromotionConflictException || direct.PublishedCount < going.Count)
+                throw new PromotionException(failed.Message + "; " + await direct.CompensateAsync(ct).ConfigureAwait(false), failed);
+            session.Log.Warning(failed.Message);
+            moved = going.SelectMany(g => g.Plan.Images).Where(i => !i.UpToDate).Select(i => new MovedTag(i.Destination, i.Tag.Old, i.Digest.Value!.Value)).ToArray();
+        }
+        await direct.ReconcileAsync(ct).ConfigureAwait(false);
         foreach (var (release, _, _, _) in going)
         foreach (var image in release.Images.Where(i => i.UpToDate))
             session.Log.Information(release.Kind switch
@@ -201,6 +239,12 @@ public sealed class PlanExecutor(PromotionSession session, TimeProvider? clock =
         session.Log.Information($"gates for {release.From} -> {release.To} of {release.Application}, with the pull request's reviews:\n{new GateReport(gates).ToTable()}");
         return (review, gates, verdict.Passed ? counted : []);
     }
+
+    /// <summary>A pause point between steps, for tests that interleave two runs deterministically; null in real runs.</summary>
+    internal Func<ExecutionPoint, CancellationToken, Task>? Checkpoint { get; init; }
+
+    private bool IsDirect(ReleasePlan release) =>
+        release.Kind is "promotion" or "rollback" && session.Config.Environment(release.To).GitOps is { Mode: "direct" };
 
     private async Task<GitOpsOutcome?> GitOpsAsync(ReleasePlan release, GitOpsOutcome? review, CancellationToken ct)
     {

@@ -104,6 +104,13 @@ public sealed record GitOpsPlan
     public string? PullRequestRepository { get; init; }
     /// <summary>Whether the pull request is merged once the tags moved.</summary>
     public bool AutoMerge { get; init; }
+    /// <summary>
+    /// Direct mode: what the base branch pinned for each image when the plan was made, the expected value of the
+    /// run's compare-and-swap (a promotion that landed in between makes the run stop instead of writing over it).
+    /// Not part of plan.json: a dry run and the real run may read the base at different commits (an earlier phase
+    /// of the real run commits), and still plan the same change.
+    /// </summary>
+    [JsonIgnore] public GitOps.Git.GitOpsPins? BasePins { get; init; }
 }
 
 /// <summary>

@@ -44,7 +44,10 @@ public sealed class UpdateGitOps(PromotionSession session)
         var request = Request(application, environment, images, description, GitPublishMode.DryRun);
         // Planning clones and edits like the run, quietly: its messages would read as if something had been done.
         var quiet = new QuietLog(session.Log);
-        var published = await new GitPublisher(quiet).PublishAsync(request, Edits(application, settings, images), ct).ConfigureAwait(false);
+        var edits = Edits(application, settings, images);
+        var published = await new GitPublisher(quiet).PublishAsync(request, edits, ct).ConfigureAwait(false);
+        // Direct mode: what the base pins now is the expected value of the run's compare-and-swap (see PlanExecutor).
+        var basePins = settings.Mode == "direct" ? await new GitPublisher(quiet).ReadPinnedAsync(request.Repository, edits, ct).ConfigureAwait(false) : null;
         var files = ParseDiff(published.Diff ?? "");
         GitOpsAction action;
         if (files.Count == 0) action = GitOpsAction.None;
@@ -57,6 +60,7 @@ public sealed class UpdateGitOps(PromotionSession session)
             Title = description.Title,
             PullRequestRepository = settings.GitHub is { } gh && settings.Mode != "direct" ? $"{gh.Owner}/{gh.Repository}" : null,
             AutoMerge = autoMerge ?? settings.GitHub?.AutoMerge ?? false,
+            BasePins = basePins,
         };
     }
 
@@ -80,12 +84,23 @@ public sealed class UpdateGitOps(PromotionSession session)
     /// Commits and pushes the change (the promotion branch, or the base in direct mode) and opens or updates the pull
     /// request. <paramref name="merge"/> false leaves the pull request open (approvals are read from it first).
     /// </summary>
+    /// <param name="application">The application released.</param>
+    /// <param name="environment">The target environment (its <c>gitops:</c> section).</param>
+    /// <param name="images">Every image of the release with its digest.</param>
+    /// <param name="sourceEnvironment">Where the release comes from, for the commit message.</param>
+    /// <param name="merge">False leaves the pull request open.</param>
+    /// <param name="autoMerge">The <c>--auto-merge</c> override; null: the configuration's.</param>
+    /// <param name="ct">Cancels the git and GitHub calls.</param>
+    /// <param name="expected">Direct mode: what the base pinned when the promotion was decided (<see cref="ReadBaseAsync"/>);
+    /// the push is a compare-and-swap on it. Null: a moved base is simply re-fetched and the edit re-applied.</param>
+    /// <exception cref="GitOpsSupersededException">the base pins another image than <paramref name="expected"/>: nothing pushed.</exception>
     public async Task<GitOpsOutcome> PublishAsync(ApplicationSettings application, EnvironmentSettings environment, IReadOnlyList<GitOpsImage> images,
-        string? sourceEnvironment, bool merge, bool? autoMerge, CancellationToken ct)
+        string? sourceEnvironment, bool merge, bool? autoMerge, CancellationToken ct, GitOpsPins? expected = null)
     {
         var settings = environment.GitOps!;
         var description = Describe(application, environment, images, sourceEnvironment);
-        var request = Request(application, environment, images, description, settings.Mode == "direct" ? GitPublishMode.DirectPush : GitPublishMode.PullRequestBranch);
+        var request = Request(application, environment, images, description, settings.Mode == "direct" ? GitPublishMode.DirectPush : GitPublishMode.PullRequestBranch)
+            with { ExpectedPins = expected };
         // One commit for every image and manifest; a rejected push is re-applied on the new remote head, and the
         // pushed branch is read back: it must pin every image, or the publish fails naming what it pins.
         var published = await new GitPublisher(session.Log).PublishAsync(request, Edits(application, settings, images), ct).ConfigureAwait(false);
@@ -109,6 +124,52 @@ public sealed class UpdateGitOps(PromotionSession session)
         if (pr.Merge is { } m)
             session.Log.Information(m.Merged ? $"pull request #{pr.Number} merged ({m.Sha})" : $"pull request #{pr.Number} not merged: {m.Reason}");
         return outcome with { PullRequestUrl = pr.HtmlUrl, PullRequestNumber = pr.Number, PullRequestHeadSha = pr.HeadSha, Merged = pr.Merge?.Merged, MergeReason = pr.Merge?.Reason };
+    }
+
+    /// <summary>What the base branch pins now (fetched fresh) at each place the release writes, in the order of its edits.</summary>
+    public Task<GitOpsPins> ReadBaseAsync(ApplicationSettings application, EnvironmentSettings environment, IReadOnlyList<GitOpsImage> images, CancellationToken ct)
+    {
+        var request = Request(application, environment, images, Describe(application, environment, images, null), GitPublishMode.DirectPush);
+        return new GitPublisher(new QuietLog(session.Log)).ReadPinnedAsync(request.Repository, Edits(application, environment.GitOps!, images), ct);
+    }
+
+    /// <summary>
+    /// The digest <paramref name="pins"/> give <paramref name="image"/>: the one digest every place written for it pins,
+    /// or null when a place pins no digest (pinDigest: false), several images, or places disagree.
+    /// </summary>
+    public static Digest? PinnedDigest(GitOpsPins pins, GitOpsSettings settings, GitOpsImage image)
+    {
+        var value = Value(settings, image);
+        var digests = pins.Pins.Where(p => p.Edit.Image == value)
+            .Select(p => p.Images.Count == 1 && ImageReference.TryParse(p.Images[0], out var r) ? r!.Digest : null).ToArray();
+        return digests.Length > 0 && digests.All(d => d is not null && d == digests[0]) ? digests[0] : null;
+    }
+
+    /// <summary>
+    /// The compensation of a direct push whose tag moves failed: every place back to what <paramref name="before"/> says it
+    /// pinned, as a compare-and-swap on the base still pinning this release (a promotion that landed since is left alone).
+    /// </summary>
+    /// <returns>What was done, as a clause for the run's error message.</returns>
+    public async Task<string> RevertAsync(ApplicationSettings application, EnvironmentSettings environment, IReadOnlyList<GitOpsImage> images,
+        GitOpsPins before, CancellationToken ct)
+    {
+        var settings = environment.GitOps!;
+        if (before.Pins.FirstOrDefault(p => p.Images.Count != 1) is { } unclear)
+            return $"{settings.BaseBranch} still pins this release: {unclear.Edit.Manifest} pinned {(unclear.Images.Count == 0 ? "nothing" : string.Join(", ", unclear.Images))} before, which cannot be written back as one image; put it back by hand";
+        var now = await ReadBaseAsync(application, environment, images, ct).ConfigureAwait(false);
+        if (!now.Pins.All(p => p.HoldsEdit))
+            return $"{settings.BaseBranch} no longer pins this release ({now.Describe()}): left as it is";
+        var edits = before.Pins.Select(p => p.Edit with { Image = p.Images[0] }).ToArray();
+        var description = Describe(application, environment, images, null);
+        var (name, email) = Author(session.Options.Identity);
+        var request = Request(application, environment, images, description, GitPublishMode.DirectPush) with
+        {
+            ExpectedPins = now,
+            Change = new GitOpsChange(settings.BaseBranch,
+                $"Revert \"{description.Title}\"\n\nThe registry tags could not be moved, so {settings.BaseBranch} goes back to what it pinned before ({before.Describe()}).", name, email),
+        };
+        var published = await new GitPublisher(session.Log).PublishAsync(request, edits, ct).ConfigureAwait(false);
+        return $"{settings.BaseBranch} of {GitRemoteUrl.Describe(request.Repository.RemoteUrl)} put back to {before.Describe()} (commit {GitPublisher.Short(published.CommitSha)})";
     }
 
     /// <summary>Kargo's git-merge-pr: merges a pull request opened earlier in this run (after its approvals were counted).</summary>
@@ -146,10 +207,26 @@ public sealed class UpdateGitOps(PromotionSession session)
         images.SelectMany(image =>
         {
             string Expand(string t) => Templates.Expand(t, null, application.Name, image.Image.Name);
-            var value = settings.PinDigest ? image.Target.WithTagAndDigest(image.Target.Tag, image.Digest).ToString() : image.Target.ToString();
-            ManifestTarget target = settings.Path is { } path ? new YamlPathTarget(Expand(path)) : new ContainerImageTarget(settings.Container is { } c ? Expand(c) : null);
-            return settings.Manifests.Select(Expand).Distinct().Select(manifest => new ManifestImageEdit(manifest, target, value));
+            var target = Target(settings, Expand);
+            return settings.Manifests.Select(Expand).Distinct().Select(manifest => new ManifestImageEdit(manifest, target, Value(settings, image)));
         }).ToList();
+
+    /// <summary>The image value written: <c>registry/repository:tag@sha256:…</c>, or without the digest (pinDigest: false).</summary>
+    private static string Value(GitOpsSettings settings, GitOpsImage image) =>
+        settings.PinDigest ? image.Target.WithTagAndDigest(image.Target.Tag, image.Digest).ToString() : image.Target.ToString();
+
+    /// <summary>Where in a manifest the image goes: Helm values keys, an explicit path, or the container (by name, or chosen by repository).</summary>
+    private static ManifestTarget Target(GitOpsSettings settings, Func<string, string> expand)
+    {
+        string? Expand(string? key) => key is null ? null : expand(key);
+        if (settings.Helm is { } helm)
+            return helm with
+            {
+                Image = expand(helm.Image), RegistryKey = Expand(helm.RegistryKey), RepositoryKey = Expand(helm.RepositoryKey),
+                TagKey = Expand(helm.TagKey), DigestKey = Expand(helm.DigestKey),
+            };
+        return settings.Path is { } path ? new YamlPathTarget(expand(path)) : new ContainerImageTarget(settings.Container is { } c ? expand(c) : null);
+    }
 
     /// <summary>The yaml-update step run on a work tree: every image of the release into its manifests; idempotent.</summary>
     private Func<string, CancellationToken, Task<IReadOnlyList<string>>> Edit(ApplicationSettings application, GitOpsSettings settings,
@@ -161,8 +238,8 @@ public sealed class UpdateGitOps(PromotionSession session)
             foreach (var image in images)
             {
                 string Expand(string t) => Templates.Expand(t, null, application.Name, image.Image.Name);
-                var value = settings.PinDigest ? image.Target.WithTagAndDigest(image.Target.Tag, image.Digest).ToString() : image.Target.ToString();
-                ManifestTarget target = settings.Path is { } path ? new YamlPathTarget(Expand(path)) : new ContainerImageTarget(settings.Container is { } c ? Expand(c) : null);
+                var value = Value(settings, image);
+                var target = Target(settings, Expand);
                 foreach (var manifest in settings.Manifests.Select(Expand).Distinct())
                 {
                     var result = await updater.UpdateFileAsync(manifest, target, value, ct).ConfigureAwait(false);
