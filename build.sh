@@ -3,6 +3,7 @@
 # Usage: ./build.sh --target=PromoteProduction [--config=promotion.yaml] [--dryrun] [--verbosity=diagnostic]
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
+. "$root/build/lib/launcher.sh"  # the directory run from, --help, --verbosity (see the file); before the cd
 cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
