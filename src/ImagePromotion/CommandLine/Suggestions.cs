@@ -8,28 +8,28 @@ public static class Suggestions
 {
     /// <summary>
     /// The candidate closest to <paramref name="typed"/>, or null when the nearest is more than a third of the
-    /// typed length away (at least 2 edits are always allowed): a suggestion that is not near only misleads.
-    /// A candidate that starts with, or is contained in, what was typed wins over a distant one.
+    /// typed length away (one edit is always allowed): a suggestion that is not near only misleads.
+    /// A candidate that starts with what was typed counts as one edit away.
     /// </summary>
     public static string? ClosestMatch(string typed, IEnumerable<string> candidates)
     {
         var t = typed.ToLowerInvariant();
         string? best = null;
-        var bestDistance = int.MaxValue;
+        (int Near, int Edits) bestScore = (int.MaxValue, int.MaxValue);
         foreach (var candidate in candidates.Distinct(StringComparer.OrdinalIgnoreCase))
         {
             var c = candidate.ToLowerInvariant();
-            var distance = Distance(t, c);
-            // "Promote" for "PromoteStagin" is 6 edits, but the prefix says what was meant.
-            if (t.Length >= 4 && (c.StartsWith(t, StringComparison.Ordinal) || t.StartsWith(c, StringComparison.Ordinal)))
-                distance = Math.Min(distance, 2);
-            if (distance < bestDistance || distance == bestDistance && best is not null && candidate.Length < best.Length)
+            var edits = Distance(t, c);
+            // "PromoteProd" is 6 edits from PromoteProduction, but a typed prefix says what was meant.
+            var score = (Near: t.Length >= 4 && c.StartsWith(t, StringComparison.Ordinal) ? Math.Min(edits, 1) : edits, Edits: edits);
+            if (score.CompareTo(bestScore) < 0)
             {
                 best = candidate;
-                bestDistance = distance;
+                bestScore = score;
             }
         }
-        return best is not null && bestDistance <= Math.Max(2, t.Length / 3) ? best : null;
+        var bestDistance = bestScore.Near;
+        return best is not null && bestDistance <= Math.Max(1, t.Length / 3) ? best : null;
     }
 
     /// <summary>Optimal string alignment distance (Levenshtein with adjacent transpositions).</summary>
