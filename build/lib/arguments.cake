@@ -55,8 +55,10 @@ void CheckArgumentNames(string target)
 /// </summary>
 void CheckArgumentValues(string target)
 {
-    RequestedDigest();
+    if (Argument<string>("digest", null) is { } digest) ImagePromotion.CommandLine.ArgumentChecks.Digest("digest", digest);
     if (Argument<string>("image", null) is { } image) ImagePromotion.CommandLine.ArgumentChecks.Reference("image", image);
+    // A target that promotes a pinned artifact needs --image with its digest (UpdateManifest, Scan take any reference).
+    if (OwnArguments(target).Any(a => a.Name == "digest")) RequestedDigest();
     AutoMerge();
     if (Argument<string>("result-file", null) is { } resultFile) ImagePromotion.CommandLine.ArgumentChecks.OutputFile("result-file", UserPath(resultFile), resultFile);
     if (Argument<string>("manifest", null) is { } manifest) ImagePromotion.CommandLine.ArgumentChecks.InputFile("manifest", UserPath(manifest), manifest);

@@ -66,8 +66,8 @@ public sealed class CommandLineTests
         Assert.That(help.ExitCode, Is.Zero, help.ToString());
         Assert.That(help.Output, Does.Contain("Usage: ./build.sh [--target=NAME] [arguments]"));
         Assert.That(help.Output, Does.Contain("Without --target, Sandbox runs."));
-        Assert.That(help.Output, Does.Match(@"\n  Copy +Copy an image like skopeo copy.*\n +arguments: --from=REF\|oci:DIR:TAG --to=REF --result-file=PATH"));
-        Assert.That(help.Output, Does.Match(@"\n  PromoteStaging +Point the staging tags.*\(runs PushDev first\)\n +arguments: --digest=sha256:… --image=REF@sha256:… --environment=NAME"));
+        Assert.That(help.Output, Does.Match(@"\n  Copy +Copy an image like skopeo copy[\s\S]*?\n +arguments: --from=REF\|oci:DIR:TAG --to=REF --result-file=PATH"));
+        Assert.That(help.Output, Does.Match(@"\n  PromoteStaging +Point the staging tags[\s\S]*?\(runs PushDev first\)\n +arguments: --digest=sha256:… --image=REF@sha256:… --environment=NAME"));
         Assert.That(help.Output, Does.Contain("  --config=PATH"));
         Assert.That(help.Output, Does.Not.Contain("OPTIONS:"), "Cake's own option list is not the help");
 
