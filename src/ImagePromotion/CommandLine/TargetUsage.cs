@@ -17,16 +17,23 @@ public sealed record ArgumentUsage(string Name, string? Value, string Meaning = 
         return new ArgumentUsage(declaration[..at], declaration[at] == '[' ? declaration[at..] : declaration[(at + 1)..]);
     }
 
+    /// <summary>The argument as typed: <c>--name=VALUE</c>, <c>--name[=VALUE]</c> or <c>--name</c>.</summary>
     public override string ToString() => Value is null ? $"--{Name}" : Value.StartsWith('[') ? $"--{Name}{Value}" : $"--{Name}={Value}";
 }
 
 /// <summary>A target as help lists it: name, description, the arguments it reads, the targets that run first.</summary>
+/// <param name="Name">The Cake task name.</param>
+/// <param name="Description">One sentence: what it does.</param>
+/// <param name="Arguments">The arguments the target itself reads (not those every target takes).</param>
+/// <param name="DependsOn">The targets Cake runs before it, in order.</param>
 public sealed record TargetUsage(string Name, string Description, IReadOnlyList<ArgumentUsage> Arguments, IReadOnlyList<string> DependsOn);
 
 /// <summary>The text of <c>./build.sh --help</c> (the Help target): every target with its arguments, the default, the common arguments.</summary>
 public static class HelpText
 {
     /// <summary>Lines of help, at most about 110 columns; descriptions wrap under their target.</summary>
+    /// <param name="targets">Every target, in the order to list them.</param>
+    /// <param name="common">The arguments every target takes, with their meaning.</param>
     /// <param name="defaultTarget">The target run without --target, or null when the script does not say.</param>
     public static IReadOnlyList<string> Format(IReadOnlyList<TargetUsage> targets, IReadOnlyList<ArgumentUsage> common, string? defaultTarget)
     {
