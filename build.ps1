@@ -2,6 +2,8 @@
 # Bootstrap for Windows, the twin of build.sh: restore Cake.Tool, build the module only when its sources
 # changed, and run the Cake script with every argument passed through.
 $ErrorActionPreference = 'Stop'
+# Command-line paths are relative to where the user runs this (build/lib/launcher.sh says why); before Set-Location.
+$env:PROMOTION_INVOCATION_DIR = (Get-Location).ProviderPath
 Set-Location -LiteralPath $PSScriptRoot
 $env:DOTNET_CLI_TELEMETRY_OPTOUT = '1'; $env:DOTNET_NOLOGO = '1'; $env:DOTNET_SKIP_FIRST_TIME_EXPERIENCE = '1'
 

@@ -4,7 +4,9 @@
 # milliseconds on some sandboxes): builtins only, shell globs instead of find.
 # Usage: ./build.sh --target=PromoteProduction [--config=promotion.yaml] [--dryrun] [--verbosity=diagnostic]
 set -euo pipefail
+export PROMOTION_INVOCATION_DIR="$PWD"  # command-line paths are relative to where the user ran this
 case "${BASH_SOURCE[0]}" in */*) cd "${BASH_SOURCE[0]%/*}" ;; esac
+. build/lib/launcher.sh  # --help runs the Help target, --verbosity checked (see the file)
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 if ! command -v dotnet >/dev/null 2>&1; then

@@ -8,4 +8,4 @@
 
 #load "recipe.cake"
 
-RunPipeline(Argument("target", "Sandbox"));
+RunPipeline(Argument("target", "Sandbox"), defaultTarget: "Sandbox");

@@ -2,6 +2,7 @@
 // after referencing the module it just built; other repositories get it from the ImagePromotion.Recipe
 // package (see README.md, "Adopt it in your repository"), with the module from the ImagePromotion package.
 #load "lib/host.cake"
+#load "lib/arguments.cake"
 #load "phases/build-once.cake"
 #load "phases/push-dev.cake"
 #load "phases/scan.cake"

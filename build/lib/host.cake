@@ -41,13 +41,31 @@ static readonly HashSet<string> KnownArguments = new(StringComparer.OrdinalIgnor
     "skip-bootstrap", "info", "version", "help", "h", "paths", "nuget_useinprocessclient", "settings_skipverification",
     // Cake settings a consumer of the recipe packages may pass on the command line instead of in cake.config.
     "nuget_source", "nuget_configfile", "nuget_loaddependencies", "paths_tools", "paths_addins", "paths_modules", "settings_enablescriptcache",
-    // Passed by the ready pipelines in .github/workflows and deploy/aws.
-    "environment", "image", "port-run-id", "auto-merge",
+    // Passed by the ready pipelines in .github/workflows and deploy/aws to every target.
+    "port-run-id",
     // Which application of a configuration holding several (default: all).
     "application",
     // Status: full digests and references, however wide.
     "wide",
 };
+
+// The arguments help lists once, for every target (README.md, "Common arguments", says the same).
+static readonly ImagePromotion.CommandLine.ArgumentUsage[] CommonArguments =
+{
+    new("config", "PATH", "the promotion configuration (default examples/sandbox/promotion.yaml, or promotion.yaml at the repository root, or $PROMOTION_CONFIG)"),
+    new("set", "key.path=value", "override one configuration value, e.g. --set environments.production.tag=live (repeatable)"),
+    new("commit", "SHA", "the commit to build or promote (default: $GITHUB_SHA, $CODEBUILD_RESOLVED_SOURCE_VERSION or git rev-parse HEAD)"),
+    new("application", "NAME", "only this application of a configuration holding several (default: all)"),
+    new("artifacts", "DIR", "where plans, summaries and builds are written (default .artifacts)"),
+    new("dryrun", null, "every phase prints its plan and writes nothing"),
+    new("verbosity", "LEVEL", "quiet, minimal, normal, verbose or diagnostic; secrets are never printed"),
+};
+
+// Each phase's own arguments, as declared by Phase(): what help, --description and the unknown-argument message list.
+static readonly Dictionary<string, ImagePromotion.CommandLine.ArgumentUsage[]> TargetArguments = new(StringComparer.OrdinalIgnoreCase);
+
+// The target run when --target is not given, as the repository's build.cake passes it to RunPipeline.
+static string _defaultTarget;
 
 static readonly Dictionary<string, Func<Task>> PhaseBodies = new(StringComparer.OrdinalIgnoreCase);
 
@@ -66,24 +84,39 @@ public static Verbosity OutputVerbosity = Verbosity.Normal;
 /// <summary>The live progress display of long copies, on a terminal only; null elsewhere.</summary>
 public static LiveTransferDisplay Display;
 
-/// <summary>Registers a phase: a Cake task whose body also runs in plan mode under --dryrun.</summary>
+/// <summary>
+/// Registers a phase: a Cake task whose body also runs in plan mode under --dryrun. <paramref name="arguments"/>
+/// are the phase's own, "name=VALUE" or "name" for a switch; --description and --help list them.
+/// </summary>
 CakeTaskBuilder Phase(string name, string description, Func<Task> body, params string[] arguments)
 {
     PhaseBodies[name] = body;
-    foreach (var a in arguments) KnownArguments.Add(a);
-    return Task(name).Description(description).Does(async () => await body());
+    return Target(name, description, arguments).Does(async () => await body());
+}
+
+/// <summary>A Cake task with its own arguments declared (see <see cref="Phase"/>); for targets that have no plan mode.</summary>
+CakeTaskBuilder Target(string name, string description, params string[] arguments)
+{
+    var usage = arguments.Select(ImagePromotion.CommandLine.ArgumentUsage.Parse).ToArray();
+    TargetArguments[name] = usage;
+    foreach (var a in usage) KnownArguments.Add(a.Name);
+    var text = usage.Length == 0 ? description : $"{description}. Arguments: {string.Join(" ", usage)}";
+    return Task(name).Description(text);
 }
 
 /// <summary>The digest to promote: --digest=sha256:…, or the digest of --image=REF@sha256:… (the CI pipelines pass the pushed image).</summary>
 ImagePromotion.Registry.Digest? RequestedDigest()
 {
     var digest = Argument<string>("digest", null);
-    if (digest is not null) return ImagePromotion.Registry.Digest.Parse(digest);
+    if (digest is not null) return ImagePromotion.CommandLine.ArgumentChecks.Digest("digest", digest);
     var image = Argument<string>("image", null);
     if (image is null) return null;
-    var reference = ImagePromotion.Registry.ImageReference.Parse(image);
+    var reference = ImagePromotion.CommandLine.ArgumentChecks.Reference("image", image);
     return reference.Digest ?? throw new PromotionException($"--image '{image}' has no digest: pass the image pinned as REF@sha256:…, so the exact artifact is promoted");
 }
+
+/// <summary>--auto-merge=true|false for this run, or null to follow the configuration.</summary>
+bool? AutoMerge() => Argument<string>("auto-merge", null) is { } value ? ImagePromotion.CommandLine.ArgumentChecks.Boolean("auto-merge", value) : null;
 
 /// <summary>What this run promotes: --application=NAME (default all), and the digest pinned by --digest or --image.</summary>
 ReleaseSelection Selection() => new()
@@ -147,6 +180,18 @@ static string FindRepositoryRoot(string start)
     return System.IO.Path.GetFullPath(start);
 }
 
+static string _invocationDirectory;
+
+/// <summary>The directory the user ran ./build.sh from: paths given on the command line are relative to it.</summary>
+string InvocationDirectory => _invocationDirectory ??= ImagePromotion.CommandLine.InvocationDirectory.Find(
+    ImagePromotion.Ci.BuildSystemDetector.CurrentEnvironment(), RepositoryRoot);
+
+/// <summary>A path given on the command line (or in $PROMOTION_CONFIG), made absolute from <see cref="InvocationDirectory"/>.</summary>
+string UserPath(string path) => ImagePromotion.CommandLine.InvocationDirectory.Resolve(InvocationDirectory, path);
+
+/// <summary>The absolute path of --<paramref name="name"/>=PATH, or null when it is not given.</summary>
+string PathArgument(string name) => Argument<string>(name, null) is { } path ? UserPath(path) : null;
+
 /// <summary>A path inside the repository, from a relative path written with forward slashes.</summary>
 string RepositoryPath(string relative) => System.IO.Path.GetFullPath(System.IO.Path.Combine(RepositoryRoot, relative));
 
@@ -157,7 +202,7 @@ string DefaultConfigPath() => System.IO.File.Exists(RepositoryPath("examples/san
 
 PromotionConfig LoadConfig()
 {
-    var path = Argument<string>("config", null) ?? EnvironmentVariable("PROMOTION_CONFIG") ?? DefaultConfigPath();
+    var path = PathArgument("config") ?? (EnvironmentVariable("PROMOTION_CONFIG") is { Length: > 0 } fromEnvironment ? UserPath(fromEnvironment) : DefaultConfigPath());
     var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
     foreach (var item in Arguments<string>("set", Array.Empty<string>()))
     {
@@ -184,8 +229,15 @@ string DetectIdentity()
     return r.ExitCode == 0 && r.Output.Trim().Length > 0 ? r.Output.Trim() : (EnvironmentVariable("USER") ?? "unknown");
 }
 
-void RunPipeline(string target)
+/// <summary>
+/// Runs <paramref name="target"/> after checking the command line. <paramref name="defaultTarget"/>, the target
+/// build.cake falls back to, is what help and --description name as the default.
+/// </summary>
+void RunPipeline(string target, string defaultTarget = null)
 {
+    _defaultTarget = defaultTarget;
+    if (defaultTarget is not null && Tasks.FirstOrDefault(t => t.Name == defaultTarget) is CakeTask task)
+        task.Description += " (the default target)";
     // The one choke point for the CI log: every line this process prints is neutralised (no workflow command from
     // image, registry, evidence, Git or Port text); only the GitHub Actions provider writes to the raw stdout.
     Terminal = TerminalOutput.Current();
@@ -193,15 +245,20 @@ void RunPipeline(string target)
     // Cake's Spectre console (task banners, the report) writes to the stdout it saw at start-up: point it at the
     // neutralising writer, and take its escape codes away where they do not belong.
     Terminal.ConfigureProcessConsole();
-    foreach (var key in Context.Arguments.GetArguments().Keys)
-        if (!KnownArguments.Contains(key))
-            throw new PromotionException($"unknown argument '--{key}' for target {target}: see README.md for the arguments each target takes");
+    target = CheckTarget(target);
+    CheckArgumentNames(target);
+    if (target == "Help")
+    {
+        foreach (var line in HelpLines()) Information("{0}", line);
+        return;
+    }
+    CheckArgumentValues(target);
 
     Setup(context =>
     {
         Log = new CakeLog(context);
         var environment = ImagePromotion.Ci.BuildSystemDetector.CurrentEnvironment();
-        var artifacts = Argument("artifacts", RepositoryPath(".artifacts"));
+        var artifacts = PathArgument("artifacts") ?? RepositoryPath(".artifacts");
         // The build system first: on GitHub Actions every secret registered from now on is masked.
         Ci = ImagePromotion.Ci.BuildSystemDetector.Detect(environment, new ImagePromotion.Ci.BuildSystemOptions
         {

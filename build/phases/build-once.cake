@@ -5,4 +5,4 @@ Phase("BuildOnce", "Build every image of the current commit once (buildah, or do
     {
         if (PinnedByArgument()) { Log.Information("BuildOnce: skipped, --image/--digest names the image to promote"); return; }
         await Pipeline().BuildAsync(Selection(), CancellationToken.None);
-    });
+    }, "image=REF@sha256:…", "digest=sha256:…");

@@ -3,5 +3,5 @@
 // BuildOnce and PushDev come first unless --image/--digest names the artifact.
 Phase("PromoteStaging", "Point the staging tags at the commit's digests (same repository: one manifest write per image)",
     async () => ReportPromotion(await Pipeline().PromoteAsync(Selection(), "staging", Argument<string>("environment", null), null, null, CancellationToken.None)),
-    "digest")
+    "digest=sha256:…", "image=REF@sha256:…", "environment=NAME")
     .IsDependentOn("PushDev");

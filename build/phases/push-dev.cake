@@ -4,5 +4,5 @@ Phase("PushDev", "Push every build to the dev registry, tagged with the commit",
     {
         if (PinnedByArgument()) { Log.Information("PushDev: skipped, --image/--digest names the image to promote"); return; }
         ReportPromotion(await Pipeline().PushAsync(Selection(), CancellationToken.None));
-    })
+    }, "image=REF@sha256:…", "digest=sha256:…")
     .IsDependentOn("BuildOnce");

@@ -7,4 +7,4 @@ Phase("ReleaseTag", "Tag the production digests release-YYYYMMDD-HHMMSS (UTC), t
         ReportPromotion(result);
         if (result.Outcome is not null && result.Plan.Releases.FirstOrDefault()?.ReleaseTag is { } tag)
             Ci.SetOutput(ImagePromotion.Ci.OutputNames.ReleaseTag, tag);
-    });
+    }, "environment=NAME");

@@ -13,4 +13,4 @@ Phase("Scan", "Scan --image=REF (default: every image of the commit in dev); the
             Ci.AppendSummary(summary.ToMarkdown());
         }
         ImagePromotion.Pipeline.Steps.ScanImage.ThrowIfFailed(outcomes);
-    });
+    }, "image=REF");

@@ -3,4 +3,4 @@
 #addin nuget:?package=ImagePromotion&version=0.1.0&loaddependencies=true
 #load nuget:?package=ImagePromotion.Recipe&version=0.1.0
 
-RunPipeline(Argument("target", "PromoteStaging"));
+RunPipeline(Argument("target", "PromoteStaging"), defaultTarget: "PromoteStaging");

@@ -25,9 +25,27 @@ public static class ConfigLoader
     {
         if (!File.Exists(file))
             throw new PromotionException($"configuration file '{file}' does not exist: pass --config=PATH to an existing promotion.yaml");
-        if (new FileInfo(file).Length > MaxFileBytes)
+        var info = new FileInfo(file);
+        // A device or a pipe reports no length, and opening a FIFO blocks until a writer comes: neither is opened.
+        // An empty regular file is refused here too; it holds no configuration either.
+        if (info.Length == 0)
+            throw new PromotionException($"configuration file '{file}' is empty or not a regular file (a device or a pipe): pass --config=PATH to a promotion.yaml file");
+        if (info.Length > MaxFileBytes)
             throw new PromotionException($"configuration file '{file}' is over 1 MiB: this is not a promotion configuration");
-        return Parse(File.ReadAllText(file), file, Path.GetDirectoryName(Path.GetFullPath(file))!, overrides, environment);
+        return Parse(ReadBounded(file), file, Path.GetDirectoryName(Path.GetFullPath(file))!, overrides, environment);
+    }
+
+    /// <summary>The file's text, read no further than the limit: a file that grows while it is read (or lies about its size) is refused.</summary>
+    private static string ReadBounded(string file)
+    {
+        using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var buffer = new byte[MaxFileBytes + 1];
+        var total = 0;
+        int read;
+        while (total < buffer.Length && (read = stream.Read(buffer, total, buffer.Length - total)) > 0) total += read;
+        if (total > MaxFileBytes)
+            throw new PromotionException($"configuration file '{file}' is over 1 MiB: this is not a promotion configuration");
+        return new System.Text.UTF8Encoding(false).GetString(buffer, 0, total).TrimStart('\uFEFF');
     }
 
     /// <summary>Parses and validates configuration text, as <see cref="Load"/> does for a file.</summary>
@@ -55,106 +73,152 @@ public static class ConfigLoader
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
             throw new PromotionException($"{file}: expected one YAML document holding a mapping (applications or service, registries, environments)");
 
-        var all = new Dictionary<string, string>(StringComparer.Ordinal);
+        // Variables first, then --set, so a --set wins; each remembers how the user wrote it, for its messages.
+        var all = new Dictionary<string, (string Value, string Origin)>(StringComparer.Ordinal);
         if (environment is not null)
-            foreach (var (k, v) in environment)
+            foreach (var (k, v) in environment.OrderBy(e => e.Key, StringComparer.Ordinal))
                 if (k.StartsWith(EnvironmentPrefix, StringComparison.Ordinal) && v is not null)
-                    all[k[EnvironmentPrefix.Length..].Replace("__", ".")] = v;
-        if (overrides is not null) foreach (var (k, v) in overrides) all[k] = v;
-        foreach (var (path, value) in all) Apply(root, path, value, file);
+                    all[k[EnvironmentPrefix.Length..].Replace("__", ".")] = (v, $"variable {k}");
+        if (overrides is not null) foreach (var (k, v) in overrides) all[k] = (v, $"--set {k}={v}");
+        var problems = new ConfigProblems(file);
+        foreach (var (path, (value, origin)) in all) Apply(root, path, value, file, origin, problems);
 
-        return Read(new YamlReader(file, "", root), file, baseDirectory);
+        var config = Read(new YamlReader(problems, "", root), file, baseDirectory);
+        problems.ThrowIfAny();
+        return config!;
     }
 
-    private static PromotionConfig Read(YamlReader r, string file, string baseDirectory)
+    /// <summary>
+    /// Reads the tree into the typed configuration. Each independent part (an application, a registry, an
+    /// environment, a policy, a section) is read on its own, so every problem is found in one run; the checks
+    /// across parts run on the names that were declared, and those that need every part whole run only when
+    /// each part could be read. Returns null when a problem was recorded (the caller throws them all).
+    /// </summary>
+    private static PromotionConfig? Read(YamlReader r, string file, string baseDirectory)
     {
-        var applications = ReadApplications(r, file);
+        var problems = r.Problems;
+        var applications = problems.Try(() => ReadApplications(r, file)) ?? [];
+        var applicationNames = DeclaredNames(r, "applications") is { Count: > 0 } declared ? declared : applications.Select(a => a.Name).ToList();
 
         var registries = new Dictionary<string, RegistrySettings>(StringComparer.Ordinal);
-        foreach (var (name, reg) in r.NamedMappings("registries"))
+        var registryNames = new List<string>();
+        var before = problems.Count;
+        foreach (var (name, reg) in problems.Each(r.NamedMappings("registries")))
         {
-            registries[name] = new RegistrySettings(name, reg.RequiredString("host"), reg.Bool("insecure", false),
-                reg.String("caBundle"), reg.String("usernameEnv"), reg.String("passwordEnv"))
+            registryNames.Add(name);
+            problems.Try(() =>
             {
-                Family = RegistryFamily(reg),
-                Timeout = RegistryTimeout(reg),
-            };
-            reg.RejectUnknown();
+                registries[name] = new RegistrySettings(name, reg.RequiredString("host"), reg.Bool("insecure", false),
+                    reg.String("caBundle"), reg.String("usernameEnv"), reg.String("passwordEnv"))
+                {
+                    Family = RegistryFamily(reg),
+                    Timeout = RegistryTimeout(reg),
+                };
+            });
+            reg.RejectUnknown("host", "insecure", "caBundle", "usernameEnv", "passwordEnv", "family", "timeout");
         }
-        if (registries.Count == 0) throw r.Missing("registries");
+        if (registryNames.Count == 0 && problems.Count == before) problems.Add(r.Missing("registries").Message);
 
         var environments = new List<EnvironmentSettings>();
+        var environmentNames = new List<string>();
         var fromLines = new Dictionary<string, int>(StringComparer.Ordinal);
-        foreach (var (name, env) in r.NamedMappings("environments"))
+        before = problems.Count;
+        foreach (var (name, env) in problems.Each(r.NamedMappings("environments")))
         {
-            var registry = env.RequiredString("registry");
-            if (!registries.ContainsKey(registry))
-                throw new PromotionException($"{file}:{env.Line}: 'environments.{name}.registry' names '{registry}', which is not under registries (have: {string.Join(", ", registries.Keys)})");
-            var from = env.String("from");
-            if (from is not null) fromLines[name] = env.Line;
-            var settings = new EnvironmentSettings(name, registry, env.RequiredString("repository"), env.RequiredString("tag"), env.Bool("tagMayMove", true))
+            environmentNames.Add(name);
+            problems.Try(() =>
             {
-                // Without from:, an environment follows the one before it in the file, as today's single line of environments does.
-                From = from ?? (environments.Count > 0 ? environments[^1].Name : null),
-                Group = env.String("group"),
-                GitOps = ReadGitOps(env.Mapping("gitops"), file),
-                Gates = GateConfigReader.ReadGates(env.Mapping("gates"), name),
-            };
-            env.RejectUnknown();
-            environments.Add(settings);
+                var registry = env.RequiredString("registry");
+                if (!registryNames.Contains(registry))
+                    throw new PromotionException($"{env.Where("registry")}: 'environments.{name}.registry' names '{registry}', which is not under registries{ImagePromotion.CommandLine.Suggestions.DidYouMean(registry, registryNames)} (have: {string.Join(", ", registryNames)})");
+                var from = env.String("from");
+                if (from is not null) fromLines[name] = env.Line;
+                var settings = new EnvironmentSettings(name, registry, env.RequiredString("repository"), env.RequiredString("tag"), env.Bool("tagMayMove", true))
+                {
+                    // Without from:, an environment follows the one before it in the file, as today's single line of environments does.
+                    From = from ?? (environmentNames.Count > 1 ? environmentNames[^2] : null),
+                    Group = env.String("group"),
+                    GitOps = ReadGitOps(env.Mapping("gitops"), file),
+                    Gates = GateConfigReader.ReadGates(env.Mapping("gates"), name),
+                };
+                environments.Add(settings);
+            });
+            env.RejectUnknown("registry", "repository", "tag", "tagMayMove", "from", "group", "gitops", "gates");
         }
-        if (environments.Count == 0) throw r.Missing("environments");
-        environments = EnvironmentGraph.Order(environments, fromLines, file);
+        if (environmentNames.Count == 0 && problems.Count == before) problems.Add(r.Missing("environments").Message);
+        var wholeEnvironments = environments.Count == environmentNames.Count && environments.Count > 0;
+        if (wholeEnvironments) environments = problems.Try(() => EnvironmentGraph.Order(environments, fromLines, file)) ?? environments;
 
         var policies = new Dictionary<string, GateSettings>(StringComparer.Ordinal);
-        foreach (var (name, policy) in r.NamedMappings("policies"))
-            policies[name] = GateConfigReader.ReadPolicy(policy, name);
+        foreach (var (name, policy) in problems.Each(r.NamedMappings("policies")))
+            problems.Try(() => policies[name] = GateConfigReader.ReadPolicy(policy, name));
+        var policyNames = DeclaredNames(r, "policies");
         var apply = new List<PolicyApplication>();
-        foreach (var (reader, scalar, line) in r.Items("apply"))
+        foreach (var (reader, scalar, line) in problems.Each(r.Items("apply")))
         {
-            if (reader is null)
-                throw new PromotionException($"{file}:{line}: 'apply' entry '{scalar}' must be a mapping: {{ policy: NAME, applications: [\"*\"], environments: [\"production-*\"] }}");
-            var entry = new PolicyApplication(reader.RequiredString("policy"),
-                reader.Has("applications") ? reader.StringList("applications") : ["*"], reader.StringList("environments"));
-            if (!policies.ContainsKey(entry.Policy))
-                throw new PromotionException($"{file}:{line}: '{reader.Here}.policy' names '{entry.Policy}', which is not under policies (have: {string.Join(", ", policies.Keys.DefaultIfEmpty("none"))})");
-            if (entry.Environments.Count == 0) throw reader.Missing("environments");
-            foreach (var pattern in entry.Applications)
-                if (!applications.Any(a => Glob.Matches(pattern, a.Name)))
-                    throw new PromotionException($"{file}:{line}: '{reader.Here}.applications' pattern '{pattern}' matches no application (have: {string.Join(", ", applications.Select(a => a.Name))})");
-            foreach (var pattern in entry.Environments)
-                if (!environments.Any(e => Glob.Matches(pattern, e.Name)))
-                    throw new PromotionException($"{file}:{line}: '{reader.Here}.environments' pattern '{pattern}' matches no environment (have: {string.Join(", ", environments.Select(e => e.Name))})");
-            reader.RejectUnknown();
-            apply.Add(entry);
+            problems.Try(() =>
+            {
+                if (reader is null)
+                    throw new PromotionException($"{file}:{line}: 'apply' entry '{scalar}' must be a mapping: {{ policy: NAME, applications: [\"*\"], environments: [\"production-*\"] }}");
+                var entry = new PolicyApplication(reader.RequiredString("policy"),
+                    reader.Has("applications") ? reader.StringList("applications") : ["*"], reader.StringList("environments"));
+                reader.RejectUnknown();
+                if (!policyNames.Contains(entry.Policy))
+                    throw new PromotionException($"{file}:{line}: '{reader.Here}.policy' names '{entry.Policy}', which is not under policies (have: {string.Join(", ", policyNames.DefaultIfEmpty("none"))})");
+                if (entry.Environments.Count == 0) throw reader.Missing("environments");
+                foreach (var pattern in entry.Applications)
+                    if (!applicationNames.Any(a => Glob.Matches(pattern, a)))
+                        throw new PromotionException($"{file}:{line}: '{reader.Here}.applications' pattern '{pattern}' matches no application (have: {string.Join(", ", applicationNames)})");
+                foreach (var pattern in entry.Environments)
+                    if (!environmentNames.Any(e => Glob.Matches(pattern, e)))
+                        throw new PromotionException($"{file}:{line}: '{reader.Here}.environments' pattern '{pattern}' matches no environment (have: {string.Join(", ", environmentNames)})");
+                apply.Add(entry);
+            });
         }
 
-        var lastGroup = environments[^1].Group ?? environments[^1].Name;
-        var rel = r.Mapping("release");
-        var release = new ReleaseSettings(rel?.String("environment", lastGroup) ?? lastGroup, rel?.String("tagPrefix", "release-") ?? "release-");
-        rel?.RejectUnknown();
-        if (environments.All(e => e.Name != release.Environment && e.Group != release.Environment))
-            throw new PromotionException($"{file}: 'release.environment' names '{release.Environment}', which is not an environment or group under environments");
-
-        SandboxSettings? sandbox = null;
-        if (r.Mapping("sandbox") is { } sb)
+        var release = problems.Try(() =>
         {
-            sandbox = new SandboxSettings(sb.String("workDirectory", ".sandbox")!, sb.StringList("registries"));
-            foreach (var name in sandbox.Registries)
-                if (!registries.ContainsKey(name))
-                    throw new PromotionException($"{file}: 'sandbox.registries' names '{name}', which is not under registries");
+            var lastGroup = environments.Count > 0 ? environments[^1].Group ?? environments[^1].Name : "";
+            var rel = r.Mapping("release");
+            var settings = new ReleaseSettings(rel?.String("environment", lastGroup) ?? lastGroup, rel?.String("tagPrefix", "release-") ?? "release-");
+            rel?.RejectUnknown();
+            if (wholeEnvironments && environments.All(e => e.Name != settings.Environment && e.Group != settings.Environment))
+                throw new PromotionException($"{file}: 'release.environment' names '{settings.Environment}', which is not an environment or group under environments");
+            return settings;
+        });
+
+        var sandbox = problems.Try(() =>
+        {
+            if (r.Mapping("sandbox") is not { } sb) return null;
+            var settings = new SandboxSettings(sb.String("workDirectory", ".sandbox")!, sb.StringList("registries"));
             sb.RejectUnknown();
-        }
-        var scan = GateConfigReader.ReadScan(r.Mapping("scan"));
-        r.RejectUnknown();
+            foreach (var name in settings.Registries)
+                if (!registryNames.Contains(name))
+                    throw new PromotionException($"{file}: 'sandbox.registries' names '{name}', which is not under registries");
+            return settings;
+        });
+        var scan = problems.Try(() => GateConfigReader.ReadScan(r.Mapping("scan")));
+        // The keys a part stopped before reading are still known: only a typo is reported as unknown.
+        r.RejectUnknown("service", "build", "applications", "registries", "environments", "policies", "apply", "release", "sandbox", "scan");
+        // The checks that need every part whole; with a part missing they would only repeat its problem.
+        if (problems.Count > 0) return null;
         CheckReferences(file, applications, registries, environments);
 
         return new PromotionConfig
         {
             Source = file, BaseDirectory = baseDirectory, Applications = applications, Registries = registries,
-            Environments = environments, Release = release, Sandbox = sandbox, Scan = scan, Policies = policies, Apply = apply,
+            Environments = environments, Release = release!, Sandbox = sandbox, Scan = scan, Policies = policies, Apply = apply,
             EffectiveGates = EffectiveGates(file, applications, environments, policies, apply),
         };
+    }
+
+    /// <summary>The names declared under <paramref name="key"/> (a mapping of user-chosen names), whether or not their settings could be read.</summary>
+    private static List<string> DeclaredNames(YamlReader r, string key)
+    {
+        var names = new List<string>();
+        try { foreach (var (name, _) in r.NamedMappings(key)) names.Add(name); }
+        catch (PromotionException) { } // reported where the section itself is read
+        return names;
     }
 
     /// <summary>
@@ -168,19 +232,23 @@ public static class ConfigLoader
             if (r.Has("service") || r.Has("build"))
                 throw new PromotionException($"{file}: both 'applications' and 'service'/'build' are set: describe the images under applications.NAME.images and drop service and build");
             var applications = new List<ApplicationSettings>();
-            foreach (var (name, app) in r.NamedMappings("applications"))
+            var before = r.Problems.Count;
+            foreach (var (name, app) in r.Problems.Each(r.NamedMappings("applications")))
             {
-                var images = new List<ImageSettings>();
-                foreach (var (imageName, image) in app.NamedMappings("images"))
+                r.Problems.Try(() =>
                 {
-                    images.Add(new ImageSettings(imageName, ReadBuild(image, file)));
-                    image.RejectUnknown();
-                }
-                if (images.Count == 0) throw app.Missing("images");
-                app.RejectUnknown();
-                applications.Add(new ApplicationSettings(name, images));
+                    var images = new List<ImageSettings>();
+                    foreach (var (imageName, image) in app.NamedMappings("images"))
+                    {
+                        images.Add(new ImageSettings(imageName, ReadBuild(image, file)));
+                        image.RejectUnknown();
+                    }
+                    if (images.Count == 0) throw app.Missing("images");
+                    applications.Add(new ApplicationSettings(name, images));
+                });
+                app.RejectUnknown("images");
             }
-            if (applications.Count == 0) throw r.Missing("applications");
+            if (applications.Count == 0 && r.Problems.Count == before) throw r.Missing("applications");
             return applications;
         }
         var service = r.RequiredString("service");
@@ -353,11 +421,14 @@ public static class ConfigLoader
         }
     }
 
-    /// <summary>Sets a dotted path in the YAML tree, creating mappings on the way.</summary>
-    private static void Apply(YamlMappingNode root, string path, string value, string file)
+    /// <summary>
+    /// Sets a dotted path in the YAML tree, creating mappings on the way; every node it makes is marked with
+    /// <paramref name="origin"/>, so a typo in an override is reported as that override, not as a line of the file.
+    /// </summary>
+    private static void Apply(YamlMappingNode root, string path, string value, string file, string origin, ConfigProblems problems)
     {
         var parts = path.Split('.', StringSplitOptions.RemoveEmptyEntries);
-        if (parts.Length == 0) throw new PromotionException($"override '{path}' has no key: use --set section.key=value");
+        if (parts.Length == 0) throw new PromotionException($"{origin}: the override has no key: use --set section.key=value");
         var node = root;
         for (var i = 0; i < parts.Length - 1; i++)
         {
@@ -366,11 +437,19 @@ public static class ConfigLoader
             {
                 child = new YamlMappingNode();
                 node.Children[key] = child;
+                problems.MarkOverride(key, origin);
+                problems.MarkOverride(child, origin);
             }
             node = child as YamlMappingNode
-                ?? throw new PromotionException($"override '{path}': '{string.Join('.', parts[..(i + 1)])}' in {file} is not a mapping");
+                ?? throw new PromotionException($"{origin}: '{string.Join('.', parts[..(i + 1)])}' in {file} is not a mapping, so it has no key '{parts[i + 1]}': check the path");
         }
-        node.Children[new YamlScalarNode(parts[^1])] = new YamlScalarNode(value);
+        var last = new YamlScalarNode(parts[^1]);
+        var replaced = node.Children.ContainsKey(last);
+        var scalar = new YamlScalarNode(value);
+        node.Children[last] = scalar;
+        // A new key is the override's spelling; a replaced key is the file's, and only the value is the override's.
+        if (!replaced) problems.MarkOverride(last, origin);
+        problems.MarkOverride(scalar, origin);
     }
 
     /// <summary><c>registries.NAME.family</c>: one of the profile table's families, for a self-hosted registry its host name cannot tell.</summary>
@@ -378,7 +457,7 @@ public static class ConfigLoader
     {
         var family = reg.String("family");
         if (family is null || Registry.Profiles.RegistryProfiles.ByName(family) is not null) return family;
-        throw new PromotionException($"{reg.FileName}:{reg.Line}: '{reg.PathOf("family")}' is '{family}', not a registry family: use one of {string.Join(", ", Registry.Profiles.RegistryProfiles.All.Select(p => p.Family))}");
+        throw new PromotionException($"{reg.Where("family")}: '{reg.PathOf("family")}' is '{family}', not a registry family: use one of {string.Join(", ", Registry.Profiles.RegistryProfiles.All.Select(p => p.Family))}");
     }
 
     /// <summary><c>registries.NAME.timeout</c>: how long one request to the registry waits for an answer (default 120 s).</summary>
@@ -387,7 +466,7 @@ public static class ConfigLoader
         var text = reg.String("timeout");
         if (text is null) return null;
         return Durations.TryParse(text, out var d) && d > TimeSpan.Zero ? d
-            : throw new PromotionException($"{reg.FileName}:{reg.Line}: '{reg.PathOf("timeout")}' is '{text}': write a duration above zero such as 30s or 2m");
+            : throw new PromotionException($"{reg.Where("timeout")}: '{reg.PathOf("timeout")}' is '{text}': write a duration above zero such as 30s or 2m");
     }
 
 }

@@ -4,10 +4,18 @@ namespace ImagePromotion.Configuration;
 
 /// <summary>
 /// Typed, strict reading of one YAML mapping: every key must be read by the loader or it is reported as
-/// unknown, and every error names the file, the line and the dotted key.
+/// unknown, and every error names the file, the line and the dotted key, or the override that set the value.
 /// </summary>
-internal sealed class YamlReader(string file, string path, YamlMappingNode node)
+internal sealed class YamlReader(ConfigProblems problems, string path, YamlMappingNode node)
 {
+    private readonly string file = problems.File;
+
+    /// <summary>The problems of this load: unknown keys are recorded there, all of them, rather than thrown one at a time.</summary>
+    public ConfigProblems Problems => problems;
+
+    /// <summary>Where the value of <paramref name="key"/> came from (<c>file:line</c> or the override), for messages of the loader.</summary>
+    public string Where(string key) => problems.Where(Find(key) ?? (YamlNode)node);
+
     private readonly HashSet<string> _read = new(StringComparer.Ordinal);
 
     public int Line => (int)node.Start.Line;
@@ -71,7 +79,7 @@ internal sealed class YamlReader(string file, string path, YamlMappingNode node)
         foreach (var item in seq.Children)
         {
             var at = $"{key}[{i++}]";
-            if (item is YamlMappingNode m) yield return (new YamlReader(file, Join(at), m), null, (int)item.Start.Line);
+            if (item is YamlMappingNode m) yield return (new YamlReader(problems, Join(at), m), null, (int)item.Start.Line);
             else if (item is YamlScalarNode { Value: { } v }) yield return (null, v, (int)item.Start.Line);
             else throw Error(item, at, "must be a value or a mapping");
         }
@@ -104,7 +112,7 @@ internal sealed class YamlReader(string file, string path, YamlMappingNode node)
         var n = Find(key);
         if (n is null) return null;
         if (n is not YamlMappingNode m) throw Error(n, key, "must be a mapping of keys to values");
-        return new YamlReader(file, Join(key), m);
+        return new YamlReader(problems, Join(key), m);
     }
 
     public YamlReader RequiredMapping(string key) => Mapping(key) ?? throw Missing(key);
@@ -119,19 +127,22 @@ internal sealed class YamlReader(string file, string path, YamlMappingNode node)
         {
             var name = KeyText(k, key);
             if (v is not YamlMappingNode child) throw Error(v, $"{key}.{name}", "must be a mapping of keys to values");
-            yield return (name, new YamlReader(file, $"{Join(key)}.{name}", child));
+            yield return (name, new YamlReader(problems, $"{Join(key)}.{name}", child));
         }
     }
 
-    /// <summary>Fails on the first key nobody asked for: a typo must not silently fall back to a default.</summary>
+    /// <summary>Records every key nobody asked for: a typo must not silently fall back to a default.</summary>
     public void RejectUnknown(params string[] known)
     {
         foreach (var (k, _) in node.Children)
         {
             var name = KeyText(k, "");
             if (_read.Contains(name) || known.Contains(name)) continue;
-            var expected = string.Join(", ", _read.Concat(known).Distinct().Order());
-            throw new PromotionException($"{file}:{k.Start.Line}: unknown key '{Join(name)}': expected one of {expected}");
+            var expected = _read.Concat(known).Distinct().Order().ToArray();
+            var guess = ImagePromotion.CommandLine.Suggestions.DidYouMean(name, expected);
+            problems.Add(problems.OverrideOf(k) is { } origin
+                ? $"{origin}: unknown key '{Join(name)}'{guess}{(guess.Length > 0 ? " E" : ": e")}xpected one of {string.Join(", ", expected)}"
+                : $"{file}:{k.Start.Line}: unknown key '{Join(name)}'{guess}{(guess.Length > 0 ? " E" : ": e")}xpected one of {string.Join(", ", expected)}");
         }
     }
 
@@ -140,11 +151,16 @@ internal sealed class YamlReader(string file, string path, YamlMappingNode node)
         ? v ?? ""
         : throw new PromotionException($"{file}:{k.Start.Line}: {(under.Length == 0 && path.Length == 0 ? "a key" : $"a key under '{Join(under)}'")} is a {(k is YamlSequenceNode ? "list" : "mapping")}, not a name: write keys as plain text");
 
-    public PromotionException Missing(string key) =>
-        new($"{file}:{node.Start.Line}: missing value for '{Join(key)}': add it to the file or pass --set {Join(key)}=VALUE");
+    /// <summary>
+    /// A required key is absent. Under a mapping an override created, the override's spelling is the likely
+    /// cause (<c>--set environments.productoin.tag=x</c> makes a new environment), so the message says so.
+    /// </summary>
+    public PromotionException Missing(string key) => problems.OverrideOf(node) is { } origin
+        ? new($"{origin} adds '{path}', which {file} does not have (so '{Join(key)}' is missing): check the spelling of the override")
+        : new($"{file}:{node.Start.Line}: missing value for '{Join(key)}': add it to the file or pass --set {Join(key)}=VALUE");
 
     public PromotionException Error(YamlNode at, string key, string what) =>
-        new($"{file}:{at.Start.Line}: '{Join(key)}' {what}");
+        new($"{problems.Where(at)}: '{Join(key)}' {what}");
 
     private YamlNode? Find(string key)
     {

@@ -7,7 +7,7 @@ namespace ImagePromotion.Gates;
 /// (direct promotion only where allowed) and, when a pull request is given, its approvals.
 /// A condition that fails to evaluate is a failed gate with the error as the reason, never a pass.
 /// </summary>
-public sealed class PromotionPolicyEvaluator
+public sealed partial class PromotionPolicyEvaluator
 {
     /// <summary>The gate name of the pass/fail conditions in results and records.</summary>
     public const string ConditionsGate = "conditions";
@@ -76,6 +76,9 @@ public sealed class PromotionPolicyEvaluator
         condition.Evaluate(vars) switch
         {
             bool b => new Outcome(b, null),
+            // The common case of an unevaluable condition is not a CEL matter: no scan result is attached yet.
+            CelError when vars.GetValueOrDefault("scan") is null && ReadsScan().IsMatch(condition.Text) =>
+                new Outcome(false, $"{field} `{condition.Text}` reads the scan result, and the image has none: run ./build.sh --target=Scan (or Scan --image=REF) first, then promote again"),
             CelError e => new Outcome(false, $"{field} `{condition.Text}` could not be evaluated: {e.Message}"),
             var other => new Outcome(false, $"{field} `{condition.Text}` returned {CelTypes.NameOf(other)} {CelTypes.Format(other)}, not a bool"),
         };
@@ -112,4 +115,7 @@ public sealed class PromotionPolicyEvaluator
             if (string.Equals(chain[i], name, StringComparison.OrdinalIgnoreCase)) return i;
         return -1;
     }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"(?<![\w.])scan\s*\.")]
+    private static partial System.Text.RegularExpressions.Regex ReadsScan();
 }

@@ -235,7 +235,7 @@ public sealed class LayoutCopyTests
     }
 
     /// <summary>An OCI image layout as <c>buildah push IMAGE oci:DIR:TAG</c> writes it.</summary>
-    private sealed record HandWrittenLayout(byte[] ManifestBytes, Digest ManifestDigest, IReadOnlyList<Digest> Blobs, IReadOnlyList<long> BlobSizes)
+    internal sealed record HandWrittenLayout(byte[] ManifestBytes, Digest ManifestDigest, IReadOnlyList<Digest> Blobs, IReadOnlyList<long> BlobSizes)
     {
         public static HandWrittenLayout Write(string dir, string tag, int[] layerSizes)
         {

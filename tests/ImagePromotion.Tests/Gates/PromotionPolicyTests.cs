@@ -74,6 +74,14 @@ public sealed class PromotionPolicyTests
     }
 
     [Test]
+    public void A_condition_reading_a_missing_scan_says_to_scan_not_a_CEL_error()
+    {
+        var r = Conditions("scan.critical == 0", null, Image() with { ScanCounts = null });
+        Assert.That(r, Is.EqualTo(new GateResult("conditions", false,
+            "policy 'prod': passCondition `scan.critical == 0` reads the scan result, and the image has none: run ./build.sh --target=Scan (or Scan --image=REF) first, then promote again")));
+    }
+
+    [Test]
     public void Runtime_error_in_fail_condition_blocks_even_when_pass_matches()
     {
         var r = Conditions("true", "imageAgeSeconds / 0 > 1");

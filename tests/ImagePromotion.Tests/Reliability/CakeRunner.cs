@@ -14,6 +14,8 @@ internal sealed partial class CakeRunner(string workDirectory, string configPath
     public string ConfigPath { get; } = configPath;
     public string ArtifactsDirectory => Path.Combine(WorkDirectory, "artifacts");
     public Dictionary<string, string?> Environment { get; } = new();
+    /// <summary>The directory ./build.sh is started from (default: the repository root), as a user's shell would.</summary>
+    public string? RunFrom { get; set; }
 
     public sealed record Run(string Arguments, int ExitCode, string Output)
     {
@@ -27,7 +29,7 @@ internal sealed partial class CakeRunner(string workDirectory, string configPath
     {
         var psi = new ProcessStartInfo(Path.Combine(RepositoryRoot, "build.sh"))
         {
-            WorkingDirectory = RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
+            WorkingDirectory = RunFrom ?? RepositoryRoot, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false,
         };
         psi.ArgumentList.Add($"--config={ConfigPath}");
         psi.ArgumentList.Add($"--artifacts={ArtifactsDirectory}");
