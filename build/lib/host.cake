@@ -41,6 +41,8 @@ public static PromotionSession Session;
 public static IPipelineLog Log;
 public static ImagePromotion.Ci.IBuildSystem Ci;
 public static ImagePromotion.Port.PortReporter Port;
+/// <summary>The digest this run promoted (set once a promotion went through): what Port's catalogue is pointed at.</summary>
+public static string PromotedDigest;
 
 /// <summary>Registers a phase: a Cake task whose body also runs in plan mode under --dryrun.</summary>
 CakeTaskBuilder Phase(string name, string description, Func<Task> body, params string[] arguments)
@@ -107,6 +109,9 @@ string DefaultConfigPath() => System.IO.File.Exists(RepositoryPath("examples/san
 PromotionConfig LoadConfig()
 {
     var path = Argument<string>("config", null) ?? EnvironmentVariable("PROMOTION_CONFIG") ?? DefaultConfigPath();
+    // Relative to the repository (where build.sh runs, and what the buildspecs' PromotionConfig names), not to
+    // build/, which Cake makes the working directory.
+    if (!System.IO.Path.IsPathRooted(path)) path = RepositoryPath(path);
     var overrides = new Dictionary<string, string>(StringComparer.Ordinal);
     foreach (var item in Arguments<string>("set", Array.Empty<string>()))
     {
@@ -117,12 +122,34 @@ PromotionConfig LoadConfig()
     return ConfigLoader.Load(path, overrides, ImagePromotion.Registry.Auth.CredentialStore.ReadProcessEnvironment());
 }
 
-string DetectCommit()
+/// <summary>
+/// The commit this run is for: the checkout's (git HEAD), because that is what BuildOnce builds. A CI variable
+/// naming another commit (GITHUB_SHA in a workflow_run job is the default branch's head, not the checkout) is an
+/// error naming both; without git metadata (CodePipeline's CODE_ZIP source) the CI variable is all there is.
+/// --commit names the commit explicitly: for a promotion of an earlier build, or a job whose checkout is
+/// deliberate (promote-staging.yml passes the triggering run's head_sha); a build of it must be the checkout.
+/// </summary>
+string DetectCommit(bool builds)
 {
-    var given = Argument<string>("commit", null) ?? EnvironmentVariable("GITHUB_SHA") ?? EnvironmentVariable("CODEBUILD_RESOLVED_SOURCE_VERSION");
-    if (!string.IsNullOrEmpty(given)) return given;
     var r = ToolRunner.RunAsync("git", new[] { "rev-parse", "HEAD" }, RepositoryRoot).GetAwaiter().GetResult();
-    return r.ExitCode == 0 ? r.Output.Trim() : null;
+    var checkout = r.ExitCode == 0 && r.Output.Trim() is { Length: > 0 } head ? head : null;
+    var given = Argument<string>("commit", null);
+    if (!string.IsNullOrEmpty(given))
+    {
+        if (builds && checkout is not null && !BuildRevision.Matches(checkout, given))
+            throw new PromotionException($"--commit={given} is not the checkout's commit {checkout}, and BuildOnce builds the checkout: check out {given} first, or drop --commit");
+        return given;
+    }
+    foreach (var name in new[] { "GITHUB_SHA", "CODEBUILD_RESOLVED_SOURCE_VERSION" })
+    {
+        var named = EnvironmentVariable(name);
+        if (string.IsNullOrEmpty(named)) continue;
+        if (checkout is null) return named;
+        if (!BuildRevision.Matches(checkout, named))
+            throw new PromotionException($"{name}={named} names another commit than the checkout ({checkout}): check out {named}, or pass --commit={checkout} when the checkout is the commit meant (a workflow_run job's head_sha)");
+        return checkout;
+    }
+    return checkout;
 }
 
 string DetectIdentity()
@@ -156,7 +183,7 @@ void RunPipeline(string target)
         Session = PromotionSession.Create(config, new SessionOptions
         {
             DryRun = PlanOnly,
-            Commit = DetectCommit(),
+            Commit = DetectCommit(context.TasksToExecute.Any(t => t.Name == "BuildOnce")),
             Identity = Ci.Name == "local" ? DetectIdentity() : Ci.Identity.ToString(),
             RunUrl = Ci.RunUrl,
             PlannedPhases = context.TasksToExecute.Select(t => t.Name).ToHashSet(StringComparer.OrdinalIgnoreCase),
@@ -181,10 +208,11 @@ void RunPipeline(string target)
     {
         if (Port is not null && Port.ReportsRun)
         {
-            // Port's catalogue follows the promotion: the production running service now runs the staging image.
+            // Port's catalogue follows the promotion: the production running service now runs the digest this run
+            // promoted, whatever image the caller's entity named.
             var inputs = ImagePromotion.Port.PortActionInputs.FromEnvironment(ImagePromotion.Ci.BuildSystemDetector.CurrentEnvironment());
-            if (context.Successful && target == "PromoteProduction" && inputs.ProductionRuntime is { } runtime && inputs.SourceImage is { } image)
-                Port.SetRunningServiceImageAsync(runtime, image).GetAwaiter().GetResult();
+            if (context.Successful && target == "PromoteProduction" && inputs.ProductionRuntime is { } runtime && PromotedDigest is { } promoted)
+                Port.SetRunningServiceImageAsync(runtime, promoted).GetAwaiter().GetResult();
             if (context.Successful) Port.SucceedAsync($"{target} completed", links: Ci?.RunUrl is { } url ? new[] { url } : null).GetAwaiter().GetResult();
             else Port.FailAsync(SecretRedactor.Shared.Redact(context.ThrownException?.Message ?? $"{target} failed")).GetAwaiter().GetResult();
         }

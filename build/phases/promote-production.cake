@@ -14,10 +14,36 @@ Phase("PromoteProduction", "Gate, then copy the staging digest into the producti
 
 void ReportPromotion(GatedPromotionOutcome outcome)
 {
-    var url = outcome.GitOps?.PullRequestUrl ?? outcome.Record.PullRequestUrl;
-    if (url is not null) Ci.SetOutput(ImagePromotion.Ci.OutputNames.PullRequestUrl, url);
-    if (!Session.DryRun) Ci.AppendSummary(outcome.Record.ToMarkdown(Ci.Identity));
+    if (Session.DryRun) { ReportPlan(outcome); return; }
+    // Always written (empty without a pull request): CodeBuild exports every listed variable, GitHub reads every output.
+    Ci.SetOutput(ImagePromotion.Ci.OutputNames.PullRequestUrl, outcome.GitOps?.PullRequestUrl ?? outcome.Record.PullRequestUrl ?? "");
+    Ci.AppendSummary(outcome.Record.ToMarkdown(Ci.Identity));
     if (outcome.Copy is { } copy) PublishImage(copy);
-    if (!Session.DryRun) outcome.ThrowIfRefused();
-    else if (outcome.Refused) Log.Warning("dry run: the gates above would refuse this promotion");
+    outcome.ThrowIfRefused();
+    PromotedDigest = outcome.Digest;
+}
+
+/// <summary>
+/// The plan a reviewer approves (the dry run of promote-production.yml's plan job): the digest, every gate's verdict
+/// and the GitOps diff, in the summary and as the outputs digest and image; the protected job promotes exactly that
+/// digest. A plan the gates refuse fails, so nobody is asked to approve a promotion that would be refused.
+/// </summary>
+void ReportPlan(GatedPromotionOutcome outcome)
+{
+    var record = outcome.Record;
+    var planned = ImagePromotion.Registry.ImageReference.Parse(record.ToReference).WithDigest(ImagePromotion.Registry.Digest.Parse(outcome.Digest));
+    var summary = new ImagePromotion.Ci.PromotionSummary($"{Session.Config.Service}: plan {record.From} → {record.To} (dry run)").WithRun(Ci.Identity, Ci.RunUrl);
+    summary.AddDigest(record.To, record.ToReference, outcome.Digest);
+    foreach (var gate in outcome.Gates?.Results ?? Array.Empty<ImagePromotion.Gates.GateResult>())
+        summary.AddGate(gate.Gate, gate.Passed ? "passed" : "failed", gate.Reason);
+    if (outcome.GitOps?.Diff is { Length: > 0 } diff) summary.AddCodeBlock("diff", diff);
+    else summary.AddNote(outcome.GitOps is null ? "GitOps: no manifest change planned" : "GitOps: the manifests already hold this image");
+    Ci.AppendSummary(summary.ToMarkdown());
+    Ci.SetOutput(ImagePromotion.Ci.OutputNames.Digest, outcome.Digest);
+    Ci.SetOutput(ImagePromotion.Ci.OutputNames.Image, planned.ToString());
+    if (outcome.Refused)
+    {
+        var failed = outcome.Gates?.FailedGates.Select(g => $"{g.Gate} ({g.Reason})") ?? Array.Empty<string>();
+        throw new PromotionException($"dry run: the promotion of {outcome.Digest} to {record.To} would be refused by gate(s): {string.Join("; ", failed)}; nothing was written");
+    }
 }

@@ -10,4 +10,10 @@ Phase("Scan", "Scan --image=REF (default: the commit's dev image); the result is
         summary.AddGate("scan", outcome.Result.Passed ? "passed" : "failed", string.Join("; ", outcome.Result.Reasons.DefaultIfEmpty("within thresholds")));
         Ci.AppendSummary(summary.ToMarkdown());
         ScanPhase.ThrowIfFailed(outcome);
+        // The scanned image, pinned: the next stage promotes exactly what passed.
+        if (!Session.DryRun)
+        {
+            Ci.SetOutput(ImagePromotion.Ci.OutputNames.Image, outcome.Image.ToString());
+            Ci.SetOutput(ImagePromotion.Ci.OutputNames.Digest, outcome.Image.Digest.ToString());
+        }
     });

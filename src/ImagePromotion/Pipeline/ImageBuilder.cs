@@ -12,19 +12,31 @@ public sealed class ImageBuilder(PromotionConfig config, string artifactsDirecto
 {
     public string LayoutDirectory => Path.Combine(artifactsDirectory, "oci");
 
-    public async Task<string> ChooseBuilderAsync(CancellationToken ct)
+    /// <summary>
+    /// The builder: <c>build.builder</c> when set, else <c>docker</c> when a Docker engine answers, else <c>buildah</c>.
+    /// A Docker CLI with no daemon behind it (a fresh CI machine, a container) is no builder.
+    /// </summary>
+    /// <param name="pathVariable">PATH to look for the tools in (tests); null: this process's PATH.</param>
+    public async Task<string> ChooseBuilderAsync(CancellationToken ct, string? pathVariable = null)
     {
         if (config.Build.Builder != "auto") return config.Build.Builder;
-        if (ProcessRunner.Exists("docker"))
-        {
-            var info = await ProcessRunner.RunAsync("docker", new[] { "info", "--format", "{{.ServerVersion}}" }, ct: ct);
-            if (info.ExitCode == 0) return "docker";
-        }
-        if (ProcessRunner.Exists("buildah")) return "buildah";
-        throw new PromotionException("no image builder found: install buildah (apt-get install buildah) or start a Docker engine, or set build.builder");
+        if (await EngineAnswersAsync(pathVariable, ct).ConfigureAwait(false)) return "docker";
+        if (Scanning.ExecutableLocator.Find("buildah", pathVariable) is not null) return "buildah";
+        throw new PromotionException("no image builder found: no Docker engine answers 'docker info' and buildah is not installed: install buildah (apt-get install buildah) or start a Docker engine, or set build.builder");
     }
 
-    public async Task BuildAsync(string builder, string tag, CancellationToken ct)
+    /// <summary>True when a Docker engine answers <c>docker info</c>; whether a <c>docker</c> CLI exists says nothing about that.</summary>
+    public static async Task<bool> EngineAnswersAsync(string? pathVariable, CancellationToken ct)
+    {
+        var docker = Scanning.ExecutableLocator.Find("docker", pathVariable);
+        if (docker is null) return false;
+        var environment = pathVariable is null ? null : new Dictionary<string, string> { ["PATH"] = pathVariable };
+        var info = await ProcessRunner.RunAsync(docker, ["info", "--format", "{{.ServerVersion}}"], environment: environment, ct: ct).ConfigureAwait(false);
+        return info.ExitCode == 0 && info.Output.Trim().Length > 0;
+    }
+
+    /// <summary>Builds <c>build.context</c> into the layout under <paramref name="tag"/>, with <paramref name="labels"/> (the commit) on the image config.</summary>
+    public async Task BuildAsync(string builder, string tag, IReadOnlyDictionary<string, string> labels, CancellationToken ct)
     {
         var context = config.ResolvePath(config.Build.Context);
         var containerfile = Path.Combine(context, config.Build.Containerfile);
@@ -37,6 +49,7 @@ public sealed class ImageBuilder(PromotionConfig config, string artifactsDirecto
             var args = new List<string> { "buildx", "build", "-f", containerfile, "-t", image,
                 "--output", $"type=oci,dest={LayoutDirectory},tar=false,name={tag}" };
             if (config.Build.Platform.Length > 0) args.AddRange(new[] { "--platform", config.Build.Platform });
+            foreach (var (key, value) in labels) args.AddRange(new[] { "--label", $"{key}={value}" });
             args.Add(context);
             await Check(await ProcessRunner.RunAsync("docker", args, log: log, ct: ct), "docker buildx build");
             return;
@@ -47,6 +60,7 @@ public sealed class ImageBuilder(PromotionConfig config, string artifactsDirecto
             "--runroot", Path.Combine(artifactsDirectory, "buildah", "run") };
         var bud = storage.Concat(new[] { "bud", "--isolation", "chroot", "-f", containerfile, "-t", image }).ToList();
         if (config.Build.Platform.Length > 0) bud.AddRange(new[] { "--platform", config.Build.Platform });
+        foreach (var (key, value) in labels) bud.AddRange(new[] { "--label", $"{key}={value}" });
         bud.Add(context);
         await Check(await ProcessRunner.RunAsync("buildah", bud, log: log, ct: ct), "buildah bud");
         await Check(await ProcessRunner.RunAsync("buildah", storage.Concat(new[] { "push", image, $"oci:{LayoutDirectory}:{tag}" }), log: log, ct: ct), "buildah push");

@@ -16,17 +16,31 @@ public sealed class Promotions(PromotionSession session)
     private PromotionConfig Config => session.Config;
     private EnvironmentSettings Dev => Config.Environments[0];
 
-    /// <summary>Builds the commit's image into the OCI layout, unless the dev registry already holds it.</summary>
+    /// <summary>
+    /// Builds the commit's image into the OCI layout, labelled with the commit (see <see cref="BuildRevision"/>), unless
+    /// the commit is built already: the dev tag holds it, or the layout does (handed over by an earlier CI stage). Either
+    /// is re-used only when its revision label is the commit; a dev tag holding another commit's build is refused.
+    /// </summary>
     public async Task<string> BuildOnceAsync(CancellationToken ct)
     {
         var target = session.Reference(Dev);
+        var commit = session.Options.Commit ?? session.CommitTag;
         var existing = await session.Client(Dev).HeadManifestAsync(target.Repository, target.Tag!, ct).ConfigureAwait(false);
         if (existing is not null)
         {
-            session.Log.Information($"{target} already exists ({existing.Digest}): not building again");
+            await BuildRevision.RequireAsync(new RegistrySource(session.Client(Dev), target.Repository), target.Tag!, existing.Digest, commit, target.ToString(), ct).ConfigureAwait(false);
+            session.Log.Information($"{target} already exists ({existing.Digest}, built from {commit}): not building again");
             return existing.Digest.ToString();
         }
         var builder = new ImageBuilder(Config, session.ArtifactsDirectory, session.Log);
+        var layout = new LayoutSource(builder.LayoutDirectory);
+        if (layout.HasTag(session.CommitTag)
+            && BuildRevision.Matches(await BuildRevision.ReadAsync(layout, session.CommitTag, null, ct).ConfigureAwait(false), commit))
+        {
+            var built = await layout.GetManifestAsync(session.CommitTag, null, ct).ConfigureAwait(false);
+            session.Log.Information($"{builder.LayoutDirectory}:{session.CommitTag} already holds the build of {commit} ({built.Digest}): not building again");
+            return built.Digest.ToString();
+        }
         var tool = await builder.ChooseBuilderAsync(ct).ConfigureAwait(false);
         if (session.DryRun)
         {
@@ -34,8 +48,9 @@ public sealed class Promotions(PromotionSession session)
             return "(not built)";
         }
         session.Log.Information($"building {Config.Service} at commit {session.CommitTag} with {tool}");
-        await builder.BuildAsync(tool, session.CommitTag, ct).ConfigureAwait(false);
-        var manifest = await new LayoutSource(builder.LayoutDirectory).GetManifestAsync(session.CommitTag, null, ct).ConfigureAwait(false);
+        var source = await BuildRevision.SourceUrlAsync(session.Options.Environment ?? Registry.Auth.CredentialStore.ReadProcessEnvironment(), Config.ResolvePath(Config.Build.Context), ct).ConfigureAwait(false);
+        await builder.BuildAsync(tool, session.CommitTag, BuildRevision.Labels(commit, source), ct).ConfigureAwait(false);
+        var manifest = await layout.GetManifestAsync(session.CommitTag, null, ct).ConfigureAwait(false);
         session.Log.Information($"built {Config.Service}:{session.CommitTag} = {manifest.Digest}");
         return manifest.Digest.ToString();
     }
@@ -55,11 +70,15 @@ public sealed class Promotions(PromotionSession session)
         }
         if (existing is null && !built)
             throw new PromotionException($"{target} does not exist and {layout} holds no build of commit {session.CommitTag}: run --target=BuildOnce first");
+        // The build may come from another job (PushDev --exclusive after a Build stage): re-use it only as this commit's.
+        var commit = session.Options.Commit ?? session.CommitTag;
         if (existing is not null)
         {
+            await BuildRevision.RequireAsync(new RegistrySource(session.Client(Dev), target.Repository), target.Tag!, existing.Digest, commit, target.ToString(), ct).ConfigureAwait(false);
             session.Log.Information($"{target} already points at {existing.Digest}: nothing to push");
             return Result(target.ToString(), target, existing.Digest);
         }
+        await BuildRevision.RequireAsync(new LayoutSource(layout), session.CommitTag, null, commit, $"{layout}:{session.CommitTag}", ct).ConfigureAwait(false);
         var result = await session.Copier.CopyAsync(new LayoutSource(layout), session.CommitTag, target,
             Options(Dev), ct).ConfigureAwait(false);
         if (!result.UpToDate) session.PlanChange(Dev.Name);
@@ -103,7 +122,11 @@ public sealed class Promotions(PromotionSession session)
     /// Tags the release environment's digest <c>release-YYYYMMDD-HHMMSS</c> (UTC). A re-run for a digest
     /// whose newest release tag already points at it creates nothing; a release tag is never moved.
     /// </summary>
-    public async Task<CopyResult> ReleaseTagAsync(DateTimeOffset now, CancellationToken ct)
+    public Task<CopyResult> ReleaseTagAsync(DateTimeOffset now, CancellationToken ct) => ReleaseTagAsync(now, null, ct);
+
+    /// <summary>As <see cref="ReleaseTagAsync(DateTimeOffset, CancellationToken)"/>, for the digest a CI stage promoted.</summary>
+    /// <param name="digest">The digest this run releases (a CI stage passes what it promoted): production must still point at it.</param>
+    public async Task<CopyResult> ReleaseTagAsync(DateTimeOffset now, Digest? digest, CancellationToken ct)
     {
         var env = Config.Environment(Config.Release.Environment);
         var production = session.Reference(env);
@@ -116,6 +139,9 @@ public sealed class Promotions(PromotionSession session)
         }
         current = current
             ?? throw new PromotionException($"{production} does not exist: run --target=PromoteProduction first");
+        if (digest is { } requested && current.Digest != requested)
+            throw new PromotionException($"{production} points at {current.Digest}, not at {requested} (the digest given): a later promotion moved it, "
+                + "so this run does not release it; the release tag marks what production runs");
 
         var tags = await client.ListTagsAsync(production.Repository, ct).ConfigureAwait(false);
         var newest = tags.Where(t => t.StartsWith(Config.Release.TagPrefix, StringComparison.Ordinal)).Order(StringComparer.Ordinal).LastOrDefault();

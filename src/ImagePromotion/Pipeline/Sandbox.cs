@@ -12,13 +12,31 @@ public sealed class Sandbox(PromotionConfig config, IPipelineLog log)
 {
     private string WorkDirectory => config.ResolvePath(config.Sandbox?.WorkDirectory ?? ".sandbox");
 
-    /// <summary>Installs docker-registry and buildah on Debian/Ubuntu when missing, or says what to install.</summary>
+    /// <summary>
+    /// The Debian packages the sandbox lacks: docker-registry, git, and buildah unless it is there or the build uses a
+    /// Docker engine that answers (<c>docker info</c>): a Docker CLI without a daemon builds nothing.
+    /// </summary>
+    /// <param name="pathVariable">PATH to look for the tools in (tests); null: this process's PATH.</param>
+    public async Task<IReadOnlyList<string>> MissingPackagesAsync(CancellationToken ct, string? pathVariable = null)
+    {
+        bool Has(string tool) => Scanning.ExecutableLocator.Find(tool, pathVariable) is not null;
+        var missing = new List<string>();
+        if (!Has("docker-registry")) missing.Add("docker-registry");
+        var needsBuildah = config.Build.Builder switch
+        {
+            "buildah" => true,
+            "docker" => false,
+            _ => !await ImageBuilder.EngineAnswersAsync(pathVariable, ct).ConfigureAwait(false),
+        };
+        if (needsBuildah && !Has("buildah")) missing.Add("buildah");
+        if (!Has("git")) missing.Add("git");
+        return missing;
+    }
+
+    /// <summary>Installs what <see cref="MissingPackagesAsync"/> finds missing on Debian/Ubuntu (as root), or says what to install.</summary>
     public async Task EnsurePrerequisitesAsync(CancellationToken ct)
     {
-        var missing = new List<string>();
-        if (!ProcessRunner.Exists("docker-registry")) missing.Add("docker-registry");
-        if (!ProcessRunner.Exists("buildah") && !ProcessRunner.Exists("docker")) missing.Add("buildah");
-        if (!ProcessRunner.Exists("git")) missing.Add("git");
+        var missing = await MissingPackagesAsync(ct).ConfigureAwait(false);
         if (missing.Count == 0) return;
         var packages = string.Join(' ', missing);
         var debian = File.Exists("/etc/debian_version");
