@@ -24,8 +24,7 @@ public sealed class BuildOnceGuardTests
     [OneTimeSetUp]
     public async Task Start()
     {
-        foreach (var tool in new[] { "buildah", "docker-registry", "htpasswd", "git" })
-            if (!ExternalTool.Exists(tool)) Assert.Ignore($"{tool} is not installed: ./test.sh installs it");
+        PipelineWorld.RequireTools();
         _machine = new RunnerMachine(Password);
         _world = await PipelineWorld.StartAsync(_machine, "ci-robot", Password, Ct);
         _commit = await _machine.CreateOriginAsync(RepositoryRoot.Path, Ct);

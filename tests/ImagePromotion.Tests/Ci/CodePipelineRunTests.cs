@@ -1,5 +1,4 @@
 using ImagePromotion.Tests.Ci.Runner;
-using ImagePromotion.Tests.Infrastructure;
 
 namespace ImagePromotion.Tests.Ci;
 
@@ -19,8 +18,7 @@ public sealed class CodePipelineRunTests
     [Test]
     public async Task One_execution_builds_C_once_and_carries_its_digest_to_production_and_the_release_tag()
     {
-        foreach (var tool in new[] { "buildah", "docker-registry", "htpasswd", "git" })
-            if (!ExternalTool.Exists(tool)) Assert.Ignore($"{tool} is not installed: ./test.sh installs it");
+        PipelineWorld.RequireTools();
         using var cts = new CancellationTokenSource(TimeSpan.FromMinutes(15));
         var ct = cts.Token;
         using var machine = new RunnerMachine(Password);

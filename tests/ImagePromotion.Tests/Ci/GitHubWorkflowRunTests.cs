@@ -1,6 +1,5 @@
 using System.Text.Json.Nodes;
 using ImagePromotion.Tests.Ci.Runner;
-using ImagePromotion.Tests.Infrastructure;
 using ImagePromotion.Tests.Servers.Port;
 
 namespace ImagePromotion.Tests.Ci;
@@ -34,8 +33,7 @@ public sealed class GitHubWorkflowRunTests
     [OneTimeSetUp]
     public async Task Start()
     {
-        foreach (var tool in new[] { "buildah", "docker-registry", "htpasswd", "git" })
-            if (!ExternalTool.Exists(tool)) Assert.Ignore($"{tool} is not installed: ./test.sh installs it");
+        PipelineWorld.RequireTools();
         _machine = new RunnerMachine(Password);
         _world = await PipelineWorld.StartAsync(_machine, User, Password, Ct);
         _port = await PortTestServer.StartAsync();

@@ -27,6 +27,13 @@ internal sealed class PipelineWorld : IAsyncDisposable
     public string User { get; }
     public string Password { get; }
 
+    /// <summary>Ignores the test where the tools the pipelines run are missing (./test.sh installs them).</summary>
+    public static void RequireTools()
+    {
+        foreach (var tool in new[] { "buildah", "docker-registry", "htpasswd", "git" })
+            if (!ExternalTool.Exists(tool)) Assert.Ignore($"{tool} is not installed: ./test.sh installs it");
+    }
+
     public static async Task<PipelineWorld> StartAsync(RunnerMachine machine, string user, string password, CancellationToken ct)
     {
         var dev = await RegistryServer.StartAsync(RegistryServerOptions.BasicAuth(user, password), ct);
