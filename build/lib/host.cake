@@ -43,6 +43,7 @@ public static ImagePromotion.Ci.IBuildSystem Ci;
 public static ImagePromotion.Port.PortReporter Port;
 /// <summary>The digest this run promoted (set once a promotion went through): what Port's catalogue is pointed at.</summary>
 public static string PromotedDigest;
+public static System.IO.TextWriter RawStdout;
 
 /// <summary>Registers a phase: a Cake task whose body also runs in plan mode under --dryrun.</summary>
 CakeTaskBuilder Phase(string name, string description, Func<Task> body, params string[] arguments)
@@ -162,6 +163,9 @@ string DetectIdentity()
 
 void RunPipeline(string target)
 {
+    // The one choke point for the CI log: every line this process prints is neutralised (no workflow command from
+    // image, registry, evidence, Git or Port text); only the GitHub Actions provider writes to the raw stdout.
+    RawStdout = CommandSafeWriter.Install();
     foreach (var key in Context.Arguments.GetArguments().Keys)
         if (!KnownArguments.Contains(key))
             throw new PromotionException($"unknown argument '--{key}' for target {target}: see README.md for the arguments each target takes");
@@ -175,6 +179,7 @@ void RunPipeline(string target)
         Ci = ImagePromotion.Ci.BuildSystemDetector.Detect(environment, new ImagePromotion.Ci.BuildSystemOptions
         {
             WorkingDirectory = RepositoryRoot,
+            Stdout = RawStdout,
             SummaryFile = System.IO.Path.Combine(artifacts, "summary.md"),
             ExportedVariablesFile = System.IO.Path.Combine(artifacts, "exported-variables.env"),
         });

@@ -1,9 +1,37 @@
-// Evidence: list what is attached to an image's digest and verify each piece refers to it (non-zero exit if one fails).
-Phase("Evidence", "List and verify the evidence attached to --image=REF (scan results, approvals, promotion records)",
+// Evidence: list what is attached to an image's digest, verify each piece (structure, then signature against the
+// trusted keys) and print kind, signer key id and verdict; non-zero exit when a piece shows tampering.
+Phase("Evidence", "List and verify the evidence attached to --image=REF: kind, signer key id, verdict (--trusted-key=PATH, repeatable)",
     async () =>
     {
         var image = Argument<string>("image", null) ?? throw new PromotionException("Evidence needs --image=REF: the image whose evidence to list, e.g. 127.0.0.1:5702/team/sample-app:production");
+        var paths = Arguments<string>("trusted-key", Array.Empty<string>());
+        var keys = paths.Select(p => ImagePromotion.Evidence.Signing.VerificationKey.FromFile(System.IO.Path.GetFullPath(p))).ToArray();
+        var trusted = ImagePromotion.Evidence.TrustedKeys.ForEveryKind(keys);
+        var source = string.Join(", ", keys.Select(k => $"{k.KeyId} ({k.Source})")) + " for every kind of evidence";
         var inspection = await new ImagePromotion.Evidence.EvidenceInspector(Session.Transport, Log)
-            .InspectAsync(ImagePromotion.Registry.ImageReference.Parse(image), CancellationToken.None);
+            .InspectAsync(ImagePromotion.Registry.ImageReference.Parse(image), trusted, source, CancellationToken.None);
         inspection.ThrowIfAnyFailed();
-    });
+    }, "trusted-key");
+
+// Keys: the role key pairs evidence is signed with (ECDSA P-256, PKCS#8 private key, SPKI public key), made once.
+Phase("Keys", "Create the evidence signing key pairs: --keys-directory=DIR [--role=build|scan|approval|promotion] (default: every role)",
+    async () =>
+    {
+        var directory = System.IO.Path.GetFullPath(Argument<string>("keys-directory", null)
+            ?? throw new PromotionException("Keys needs --keys-directory=DIR: where to write <role>.key and <role>.pub"));
+        var roles = Argument<string>("role", null) is { } one
+            ? new[] { Enum.TryParse<ImagePromotion.Evidence.Attestations.KeyRole>(one, ignoreCase: true, out var r) ? r
+                : throw new PromotionException($"--role={one} is not a key role: use build, scan, approval or promotion") }
+            : Enum.GetValues<ImagePromotion.Evidence.Attestations.KeyRole>();
+        foreach (var role in roles)
+        {
+            if (Session.DryRun) { Log.Information($"dry run: would create the {role.ToString().ToLowerInvariant()} key pair in {directory} unless it exists"); continue; }
+            var passphrase = EnvironmentVariable(ImagePromotion.Evidence.Signing.EvidenceSigners.PassphraseVariable(role));
+            ImagePromotion.Logging.SecretRedactor.Shared.Add(passphrase);
+            var (pair, created) = ImagePromotion.Evidence.Signing.KeyPairs.Ensure(directory, role, passphrase);
+            Log.Information(created
+                ? $"{role.ToString().ToLowerInvariant()}: created {pair.PrivateKeyPath}{(pair.Encrypted ? " (encrypted)" : "")} and {pair.PublicKeyPath}, key id {pair.KeyId}"
+                : $"{role.ToString().ToLowerInvariant()}: {pair.PrivateKeyPath} exists (key id {pair.KeyId}): left as it is");
+        }
+        await System.Threading.Tasks.Task.CompletedTask;
+    }, "keys-directory", "role");

@@ -31,7 +31,11 @@ if (pairs.Count == 0 || pairs.Count % 2 != 0)
 var log = new ConsoleLog(verbose);
 try
 {
-    using var transport = new RegistryTransport(new TransportOptions { InsecureRegistries = insecure, CaBundlePath = caBundle });
+    // --ca-bundle is trusted for the registries named on this command line, and for nothing else.
+    var caBundles = caBundle is null ? new Dictionary<string, string>()
+        : pairs.Where(p => !p.StartsWith("oci:")).Select(p => ImageReference.Parse(p).Registry).Distinct(StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(h => h, _ => caBundle, StringComparer.OrdinalIgnoreCase);
+    using var transport = new RegistryTransport(new TransportOptions { InsecureRegistries = insecure, CaBundles = caBundles });
     var copier = new ImageCopier(transport, log);
     // Every reference is parsed before anything is copied: a typo in the tenth pair writes nothing.
     var jobs = Enumerable.Range(0, pairs.Count / 2)

@@ -72,7 +72,7 @@ public sealed class PromotionSummary
         if (_identity is not null)
         {
             md.Append("Run by ").Append(Inline(_identity.ToString()));
-            if (_runUrl is not null) md.Append(" · [run](").Append(Url(_runUrl)).Append(')');
+            if (MarkdownText.Url(_runUrl) is { } run) md.Append(" · [run](").Append(run).Append(')');
             md.Append("\n\n");
         }
         if (_digests.Count > 0)
@@ -90,7 +90,7 @@ public sealed class PromotionSummary
             md.Append('\n');
         }
         if (_pullRequestUrl is not null)
-            md.Append("Pull request: [").Append(Inline(_pullRequestUrl)).Append("](").Append(Url(_pullRequestUrl)).Append(")\n\n");
+            md.Append("Pull request: ").Append(MarkdownText.Link(_pullRequestUrl)).Append("\n\n");
         foreach (var (language, text) in _blocks)
         {
             var longest = System.Text.RegularExpressions.Regex.Matches(text, "`+").Select(m => m.Length).DefaultIfEmpty(0).Max();
@@ -112,20 +112,10 @@ public sealed class PromotionSummary
         _ => string.Empty,
     };
 
-    // A pipe would end the cell and a line break the row; both come from user-controlled text (reasons).
-    private static string Cell(string? text) =>
-        Inline(text).Replace("|", "\\|");
+    // Reasons, gate names, references and notes carry text from images, evidence and scanners: escaped, never Markdown.
+    private static string Cell(string? text) => MarkdownText.Escape(text);
 
-    private static string Inline(string? text) =>
-        (text ?? string.Empty).Replace("\r\n", " ").Replace('\n', ' ').Replace('\r', ' ').Trim();
+    private static string Inline(string? text) => MarkdownText.Escape(text);
 
-    private static string Code(string? text)
-    {
-        var value = Inline(text).Replace("|", "\\|");
-        if (value.Length == 0) return string.Empty;
-        // A backtick inside would close the span early; references and digests never have one.
-        return value.Contains('`') ? value : "`" + value + "`";
-    }
-
-    private static string Url(string url) => Inline(url).Replace(" ", "%20").Replace(")", "%29");
+    private static string Code(string? text) => MarkdownText.Code(text);
 }

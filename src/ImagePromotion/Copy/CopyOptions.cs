@@ -15,6 +15,17 @@ public sealed record CopyOptions
     /// (like skopeo's) does not.
     /// </summary>
     public bool GuardTag { get; init; }
-    /// <summary>Attempts per blob transfer; each restarts from a fresh source stream.</summary>
+    /// <summary>
+    /// Attempts per blob transfer (default 4); each restarts from a fresh source stream and a fresh upload
+    /// session, after the registry's <c>Retry-After</c> or a backoff. Across a copy, once more transfers than
+    /// <see cref="MaxParallelism"/> failed in a row with none succeeding (a destination whose storage is full),
+    /// the copy stops instead of opening more sessions.
+    /// </summary>
     public int BlobAttempts { get; init; } = 4;
+    /// <summary>
+    /// Also copy non-distributable (foreign) layers when the source registry holds them. Off by default, as
+    /// skopeo does: such a layer keeps its digest in the manifest and is fetched from its <c>urls</c>, so the
+    /// destination does not need it (and may not be allowed to redistribute it).
+    /// </summary>
+    public bool CopyForeignLayers { get; init; }
 }

@@ -1,4 +1,3 @@
-using System.Globalization;
 using ImagePromotion.Registry;
 
 namespace ImagePromotion.Copy;
@@ -6,10 +5,18 @@ namespace ImagePromotion.Copy;
 public enum BlobAction { Skip, Mount, Copy }
 
 /// <summary>What will happen to one blob, decided before anything is written.</summary>
-public sealed record BlobStep(Descriptor Blob, BlobAction Action, string Reason);
+public sealed record BlobStep(Descriptor Blob, BlobAction Action, string Reason)
+{
+    /// <summary>A non-distributable layer left out of the copy.</summary>
+    public bool Foreign { get; init; }
+}
 
-/// <summary>A manifest below the top one (an index child), pushed by digest before its parent.</summary>
-public sealed record ManifestStep(Manifest Manifest, string? Platform, bool AlreadyThere);
+/// <summary>
+/// A manifest below the top one (an index child, or a child of a nested index), pushed by digest before its
+/// parent. <see cref="Height"/> is 0 for an image, 1 + the highest child for an index: steps are pushed in
+/// waves of increasing height, so every manifest's children are in the registry before it.
+/// </summary>
+public sealed record ManifestStep(Manifest Manifest, string? Platform, bool AlreadyThere, int Height = 0);
 
 /// <summary>A tag that will point at a new digest; <see cref="Previous"/> is what it pointed at, if anything.</summary>
 public sealed record TagMove(string Reference, Digest? Previous, Digest Next)
@@ -44,12 +51,5 @@ public sealed record CopyPlan(
 
     public static string Short(Digest d) => d.Algorithm + ":" + d.Encoded[..12];
 
-    // Invariant: a plan reads the same in every CI runner's locale ("1.5 KiB", never "1,5 KiB").
-    public static string Size(long bytes) => bytes switch
-    {
-        < 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes} B"),
-        < 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0:0.0} KiB"),
-        < 1024L * 1024 * 1024 => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0 / 1024:0.0} MiB"),
-        _ => string.Create(CultureInfo.InvariantCulture, $"{bytes / 1024.0 / 1024 / 1024:0.00} GiB"),
-    };
+    public static string Size(long bytes) => HumanSize.Bytes(bytes);
 }

@@ -18,6 +18,12 @@ public sealed record CopyResult
     public int BlobsCopied { get; init; }
     public int BlobsMounted { get; init; }
     public int BlobsSkipped { get; init; }
+    /// <summary>Mounts the destination declined or refused (401, 403, 404, DENIED, 202): those blobs were uploaded instead.</summary>
+    public int MountFallbacks { get; init; }
+    /// <summary>Non-distributable (foreign) layers left out: their digest is in the manifest, their bytes at their <c>urls</c>.</summary>
+    public int ForeignLayersSkipped { get; init; }
+    /// <summary>Blobs uploaded in PATCH chunks because the destination needs it or refused a monolithic PUT.</summary>
+    public int ChunkedUploads { get; init; }
     public int ManifestsPushed { get; init; }
     public long BytesUploaded { get; init; }
     /// <summary>HTTP requests sent per host:port, retries and token requests included.</summary>

@@ -15,6 +15,9 @@ public interface IImageSource
 
     /// <summary>Opens a blob as a stream; dispose the returned owner when done.</summary>
     Task<BlobStream> OpenBlobAsync(Descriptor blob, CancellationToken ct);
+
+    /// <summary>Whether the source holds a blob (asked only for non-distributable layers, which it may lack).</summary>
+    Task<bool> HasBlobAsync(Descriptor blob, CancellationToken ct) => Task.FromResult(true);
 }
 
 public sealed class BlobStream(Stream stream, IDisposable? owner) : IAsyncDisposable
@@ -38,6 +41,8 @@ public sealed class RegistrySource(RegistryClient client, string repository) : I
     public async Task<Manifest> GetManifestAsync(string reference, Digest? expected, CancellationToken ct) =>
         await client.GetManifestAsync(repository, reference, expected, ct).ConfigureAwait(false)
         ?? throw new PromotionException($"image {Name}{(reference.Contains(':') ? "@" : ":")}{reference} does not exist: check the tag or digest, or run the earlier phase first");
+
+    public Task<bool> HasBlobAsync(Descriptor blob, CancellationToken ct) => client.BlobExistsAsync(repository, blob.Digest, ct);
 
     public async Task<BlobStream> OpenBlobAsync(Descriptor blob, CancellationToken ct)
     {

@@ -38,6 +38,8 @@ public sealed class LayoutSource(string directory) : IImageSource
         return Task.FromResult(new BlobStream(s, null));
     }
 
+    public Task<bool> HasBlobAsync(Descriptor blob, CancellationToken ct) => Task.FromResult(File.Exists(BlobPath(blob.Digest)));
+
     /// <summary>True when the layout exists and holds an image under <paramref name="tag"/>.</summary>
     public bool HasTag(string tag)
     {

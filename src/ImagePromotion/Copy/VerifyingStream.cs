@@ -8,7 +8,7 @@ namespace ImagePromotion.Copy;
 /// digest must match the descriptor, or reading fails, so the upload it feeds is aborted before the
 /// registry can commit it (the registry checks the digest too, but we never rely on one side alone).
 /// </summary>
-internal sealed class VerifyingStream(Stream inner, Descriptor expected) : Stream
+internal sealed class VerifyingStream(Stream inner, Descriptor expected, Action<long>? progress = null) : Stream
 {
     private readonly IncrementalHash _hash = expected.Digest.CreateHash();
     private long _read;
@@ -17,6 +17,8 @@ internal sealed class VerifyingStream(Stream inner, Descriptor expected) : Strea
     /// <summary>Set when the content did not match; the copier reports it instead of the transport error it causes.</summary>
     public string? Failure { get; private set; }
     public long BytesRead => _read;
+    /// <summary>True once the whole blob was read and matched its size and digest.</summary>
+    public bool Verified => _verified && Failure is null;
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
@@ -51,7 +53,7 @@ internal sealed class VerifyingStream(Stream inner, Descriptor expected) : Strea
         _read += n;
         if (_read > expected.Size)
             Fail($"blob {expected.Digest} is longer than its descriptor's {expected.Size} bytes");
-        if (n > 0) { _hash.AppendData(data); return n; }
+        if (n > 0) { _hash.AppendData(data); progress?.Invoke(_read); return n; }
         if (!_verified)
         {
             _verified = true;

@@ -1,31 +1,59 @@
 using System.Text.Json;
 using System.Text.Json.Nodes;
+using ImagePromotion.Evidence.Attestations;
+using ImagePromotion.Evidence.Signing;
 using ImagePromotion.Registry;
 
 namespace ImagePromotion.Evidence;
 
-/// <summary>The artifact types this pipeline attaches to an image digest.</summary>
+/// <summary>
+/// The artifact types of evidence. Signed evidence is a Sigstore bundle (<see cref="Bundle"/>), an unsigned statement a
+/// bare in-toto statement (<see cref="Statement"/>); the three kinds earlier versions wrote unsigned keep their own types,
+/// which callers still use to name a kind (<see cref="EvidenceKind.FromLegacyArtifactType"/>).
+/// </summary>
 public static class EvidenceTypes
 {
     public const string ScanResult = Scanning.ScanResult.ArtifactMediaType;
     public const string PromotionRecord = "application/vnd.imagepromotion.promotion-record.v1+json";
     public const string ApprovalDecision = "application/vnd.imagepromotion.approval.v1+json";
+    public const string Bundle = SigstoreBundle.MediaType;
+    public const string Statement = InTotoStatement.PayloadType;
 
     public static string Describe(string? artifactType) => artifactType switch
     {
         ScanResult => "scan result",
         PromotionRecord => "promotion record",
         ApprovalDecision => "approval decision",
+        Bundle => "Sigstore bundle",
+        Statement => "in-toto statement",
         null => "(no artifact type)",
         _ => artifactType,
     };
 }
 
-/// <summary>One piece of evidence to attach: JSON bytes and the artifact type that says what they are.</summary>
+/// <summary>
+/// One piece of evidence to attach: the kind named by its earlier artifact type (<see cref="EvidenceTypes"/>) and the
+/// predicate JSON. The store turns it into a statement about the image and signs it with the role's key.
+/// </summary>
 public sealed record EvidencePiece(string ArtifactType, byte[] Content)
 {
     /// <summary>Extra manifest annotations (e.g. the environment a record is about).</summary>
     public IReadOnlyDictionary<string, string> Annotations { get; init; } = new Dictionary<string, string>();
+    /// <summary>The role whose key signs it; default the kind's (<see cref="EvidenceKind.Role"/>).</summary>
+    public KeyRole? Role { get; init; }
+}
+
+/// <summary>The annotations that say what a referrer holds, readable from the referrers index without fetching it.</summary>
+public static class EvidenceAnnotations
+{
+    /// <summary>cosign's annotations for a bundle referrer (pkg/oci/remote/write.go, WriteAttestationNewBundleFormat).</summary>
+    public const string BundleContent = "dev.sigstore.bundle.content";
+    public const string BundlePredicateType = "dev.sigstore.bundle.predicateType";
+    /// <summary>BuildKit's annotation for an in-toto statement layer.</summary>
+    public const string StatementPredicateType = "in-toto.io/predicate-type";
+    /// <summary>sha256 of the statement bytes and the signer's key id ("unsigned" when none): a re-run that would sign the same statement writes nothing.</summary>
+    public const string StatementDigest = "org.imagepromotion.statement.digest";
+    public const string Signer = "org.imagepromotion.signer";
 }
 
 /// <summary>
@@ -44,6 +72,7 @@ public static class EvidenceArtifact
         var annotations = new JsonObject { [CreatedAnnotation] = created.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ") };
         foreach (var (k, v) in piece.Annotations.OrderBy(a => a.Key, StringComparer.Ordinal)) annotations[k] = v;
         var layer = new Descriptor(piece.ArtifactType, Digest.Sha256(piece.Content), piece.Content.Length);
+        // Bundles and statements are layers of their own media type (cosign, BuildKit); the artifact type names the same.
         var json = new JsonObject
         {
             ["schemaVersion"] = 2,
@@ -89,10 +118,21 @@ public static class EvidenceArtifact
         return new Descriptor(artifact.MediaType, artifact.Digest, artifact.Bytes.Length) { ArtifactType = type, Annotations = annotations };
     }
 
-    /// <summary>The spec's fallback tag for a subject digest: <c>&lt;alg&gt;-&lt;hex&gt;</c>, at most 128 characters.</summary>
+    /// <summary>
+    /// The spec's fallback tag for a subject digest (distribution-spec v1.1, "Referrers Tag Schema"):
+    /// <c>&lt;alg&gt;-&lt;ref&gt;</c>, the algorithm truncated to 32 and the encoded digest to 64 characters.
+    /// </summary>
     public static string FallbackTag(Digest subject)
     {
-        var tag = subject.Algorithm + "-" + subject.Encoded;
-        return tag.Length > 128 ? tag[..128] : tag;
+        var alg = subject.Algorithm.Length > 32 ? subject.Algorithm[..32] : subject.Algorithm;
+        var encoded = subject.Encoded.Length > 64 ? subject.Encoded[..64] : subject.Encoded;
+        return alg + "-" + encoded;
     }
+
+    /// <summary>
+    /// The N-th overflow tag (N from 1) after <see cref="FallbackTag"/>, used only where the registry refuses to rewrite
+    /// the fallback tag (immutable tags): <c>sha256-&lt;hex&gt;.referrers.N</c>, the cosign-style suffix after a dot, well
+    /// inside the 128-character tag limit.
+    /// </summary>
+    public static string OverflowTag(Digest subject, int slot) => $"{FallbackTag(subject)}.referrers.{slot}";
 }

@@ -131,8 +131,8 @@ internal sealed class GateFacts(PromotionSession session, TimeProvider clock)
             manifest = await client.GetManifestAsync(pinned.Repository, first.Digest.ToString(), first.Digest, ct).ConfigureAwait(false);
             if (manifest is null) return (new Dictionary<string, string>(), null);
         }
-        using var response = await client.GetBlobAsync(pinned.Repository, manifest.Config!.Digest, ct).ConfigureAwait(false);
-        var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
+        // Read within the config's stated size (and a ceiling): a body that never ends costs no more.
+        var bytes = await client.ReadBlobAsync(pinned.Repository, manifest.Config!, ImagePromotion.Registry.Transport.BodyLimits.Config, ct).ConfigureAwait(false);
         var labels = new Dictionary<string, string>(StringComparer.Ordinal);
         DateTimeOffset? created = null;
         try

@@ -117,7 +117,7 @@ public sealed class GatedPromotion(PromotionSession session, TimeProvider? clock
         var pinnedTarget = target.WithDigest(candidate);
         if (!session.DryRun)
             foreach (var approval in approvals)
-                await new EvidenceStore(session.Transport, session.Log, _clock).PushAsync(pinnedTarget, new EvidencePiece(EvidenceTypes.ApprovalDecision,
+                await new EvidenceStore(session.Transport, session.Log, _clock, session.Signers).PushAsync(pinnedTarget, new EvidencePiece(EvidenceTypes.ApprovalDecision,
                     JsonSerializer.SerializeToUtf8Bytes(new { digest = candidate.ToString(), environment = to.Name, login = approval.Login, commitId = approval.CommitId,
                         submittedAt = approval.SubmittedAt, pullRequest = gitops?.PullRequestUrl ?? review?.PullRequestUrl })), ct).ConfigureAwait(false);
         var record = PromotionFacts.Record(session, request.Kind, from.Name, source.ToString(), to.Name, target.ToString(), candidate.ToString(),

@@ -101,9 +101,11 @@ public sealed class PromotionRecorder(PromotionSession session, TimeProvider? cl
         await File.AppendAllTextAsync(JournalPath, line, ct).ConfigureAwait(false);
         if (attachTo is not null)
         {
-            var store = new EvidenceStore(session.Transport, session.Log, clock);
+            var store = new EvidenceStore(session.Transport, session.Log, clock, session.Signers);
             var piece = new EvidencePiece(EvidenceTypes.PromotionRecord, record.ToJsonBytes())
             {
+                // The push record is written by the build job, which holds the build key only.
+                Role = record.Kind == "push" ? Evidence.Attestations.KeyRole.Build : null,
                 Annotations = new Dictionary<string, string>
                 {
                     ["org.imagepromotion.kind"] = record.Kind, ["org.imagepromotion.environment"] = record.To, ["org.imagepromotion.outcome"] = record.Outcome,

@@ -34,12 +34,15 @@ public sealed class PromotionSession : IDisposable
     public IPipelineLog Log { get; }
     public RegistryTransport Transport { get; }
     public ImageCopier Copier { get; }
+    /// <summary>The evidence signing keys this job holds (PROMOTION_SIGNING_KEY_&lt;ROLE&gt;), read when first used.</summary>
+    public Evidence.Signing.EvidenceSigners Signers { get; }
     public bool DryRun => Options.DryRun;
 
-    private PromotionSession(PromotionConfig config, SessionOptions options, IPipelineLog log, RegistryTransport transport)
+    private PromotionSession(PromotionConfig config, SessionOptions options, IPipelineLog log, RegistryTransport transport, IReadOnlyDictionary<string, string?> environment)
     {
         Config = config; Options = options; Log = log; Transport = transport;
         Copier = new ImageCopier(transport, log);
+        Signers = new Evidence.Signing.EvidenceSigners(environment);
     }
 
     public static PromotionSession Create(PromotionConfig config, SessionOptions options, IPipelineLog log)
@@ -60,13 +63,15 @@ public sealed class PromotionSession : IDisposable
             credentials.SetExplicit(registry.Host, new RegistryCredential(user, pass, $"environment variables {registry.UsernameEnv}/{registry.PasswordEnv}"));
         }
         var insecure = config.Registries.Values.Where(r => r.Insecure).Select(r => r.Host).ToHashSet(StringComparer.OrdinalIgnoreCase);
-        var ca = config.Registries.Values.Select(r => r.CaBundle).FirstOrDefault(c => c is not null);
+        // Each registry's CA bundle vouches for that registry only.
+        var caBundles = config.Registries.Values.Where(r => r.CaBundle is not null).GroupBy(r => r.Host, StringComparer.OrdinalIgnoreCase)
+            .ToDictionary(g => g.Key, g => config.ResolvePath(g.First().CaBundle!), StringComparer.OrdinalIgnoreCase);
         var transport = new RegistryTransport(new TransportOptions
         {
             InsecureRegistries = insecure,
-            CaBundlePath = ca is null ? null : config.ResolvePath(ca),
+            CaBundles = caBundles,
         }, credentials);
-        return new PromotionSession(config, options, log, transport);
+        return new PromotionSession(config, options, log, transport, environment);
     }
 
     /// <summary>The commit tag: 12 hex digits of the commit, which is how BuildOnce and PushDev name the build.</summary>
@@ -105,5 +110,9 @@ public sealed class PromotionSession : IDisposable
     /// <summary>True when an earlier phase of this dry run would change what <paramref name="environment"/> holds.</summary>
     public bool ChangesEarlier(string environment) { lock (_plannedChanges) return DryRun && _plannedChanges.Contains(environment); }
 
-    public void Dispose() => Transport.Dispose();
+    public void Dispose()
+    {
+        Transport.Dispose();
+        Signers.Dispose();
+    }
 }

@@ -76,6 +76,7 @@ public sealed class Promotions(PromotionSession session)
         {
             await BuildRevision.RequireAsync(new RegistrySource(session.Client(Dev), target.Repository), target.Tag!, existing.Digest, commit, target.ToString(), ct).ConfigureAwait(false);
             session.Log.Information($"{target} already points at {existing.Digest}: nothing to push");
+            if (!session.DryRun) await AttachProvenanceAsync(target.WithDigest(existing.Digest), onlyIfMissing: true, ct).ConfigureAwait(false);
             return Result(target.ToString(), target, existing.Digest);
         }
         await BuildRevision.RequireAsync(new LayoutSource(layout), session.CommitTag, null, commit, $"{layout}:{session.CommitTag}", ct).ConfigureAwait(false);
@@ -83,11 +84,37 @@ public sealed class Promotions(PromotionSession session)
             Options(Dev), ct).ConfigureAwait(false);
         if (!result.UpToDate) session.PlanChange(Dev.Name);
         Report(result);
-        // The push record names the builder, whom separation of duties keeps from approving production.
+        // Provenance binds commit and builder to the digest; the push record names the builder, whom separation of
+        // duties keeps from approving production.
         if (!result.DryRun && result.DestinationDigest is { } pushed)
+        {
+            await AttachProvenanceAsync(target.WithDigest(Digest.Parse(pushed)), onlyIfMissing: false, ct).ConfigureAwait(false);
             await new PromotionRecorder(session).RecordAsync(PromotionFacts.Record(session, "push", null, null, Dev.Name, target.ToString(), pushed,
                 result.PreviousDigest, await PromotionFacts.BranchAsync(session, ct).ConfigureAwait(false)), target.WithDigest(Digest.Parse(pushed)), ct).ConfigureAwait(false);
+        }
         return result;
+    }
+
+    /// <summary>
+    /// Build provenance (SLSA v1, signed with the build key): the commit and builder bound to the pushed digest. A re-run
+    /// attaches it only to an image that has none (its content holds no clock time, so the same facts give the same piece).
+    /// </summary>
+    private async Task AttachProvenanceAsync(ImageReference image, bool onlyIfMissing, CancellationToken ct)
+    {
+        var store = new Evidence.EvidenceStore(session.Transport, session.Log, null, session.Signers);
+        var kind = Evidence.Attestations.EvidenceKind.BuildProvenance;
+        if (onlyIfMissing && (await store.ListAsync(image, kind, ct).ConfigureAwait(false)).Count > 0) return;
+        var env = session.Options.Environment ?? Registry.Auth.CredentialStore.ReadProcessEnvironment();
+        var facts = new Evidence.Attestations.BuildFacts
+        {
+            BuilderId = Evidence.Attestations.BuildProvenance.BuilderIdFromEnvironment(env, session.Options.Identity),
+            Commit = session.Options.Commit ?? session.CommitTag,
+            SourceRepository = Evidence.Attestations.BuildProvenance.SourceRepositoryFromEnvironment(env),
+            Ref = await PromotionFacts.BranchAsync(session, ct).ConfigureAwait(false),
+            Context = Config.Build.Context, Containerfile = Config.Build.Containerfile, Tool = Config.Build.Builder,
+            InvocationId = session.Options.RunUrl,
+        };
+        await store.AttachAsync(image, kind, Evidence.Attestations.BuildProvenance.Predicate(facts), null, null, ct).ConfigureAwait(false);
     }
 
     /// <summary>Promotes whatever <paramref name="from"/> holds (or a given digest) into <paramref name="to"/>.</summary>

@@ -49,15 +49,11 @@ public sealed class ScanPhase(PromotionSession session, TimeProvider? clock = nu
         foreach (var manifest in images)
         {
             var config = manifest.Config!;
-            using (var response = await client.GetBlobAsync(reference.Repository, config.Digest, ct).ConfigureAwait(false))
-            {
-                if (config.Size > MaxConfigBytes)
-                    throw new PromotionException($"config {config.Digest} of {pinned} is {config.Size} bytes: not an image configuration");
-                var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
-                if (!config.Digest.Matches(bytes))
-                    throw new PromotionException($"config {config.Digest} of {pinned} does not match its digest: the registry served other content");
-                scan.InspectConfig(bytes, $"config {config.Digest}");
-            }
+            if (config.Size > MaxConfigBytes)
+                throw new PromotionException($"config {config.Digest} of {pinned} is {config.Size} bytes: not an image configuration");
+            // Read within the config's stated size, verified against its digest: a body that never ends costs no more.
+            var bytes = await client.ReadBlobAsync(reference.Repository, config, MaxConfigBytes, ct).ConfigureAwait(false);
+            scan.InspectConfig(bytes, $"config {config.Digest}");
             foreach (var layer in manifest.Blobs.Skip(1))
             {
                 // Streamed straight from the registry into the tar reader: a layer is never held whole or unpacked.
@@ -85,7 +81,7 @@ public sealed class ScanPhase(PromotionSession session, TimeProvider? clock = nu
             // The full result as a file a CI run can upload next to promotions.jsonl.
             Directory.CreateDirectory(session.ArtifactsDirectory);
             await File.WriteAllBytesAsync(Path.Combine(session.ArtifactsDirectory, "scan-result.json"), result.ToJsonBytes(), ct).ConfigureAwait(false);
-            evidence = await new EvidenceStore(session.Transport, session.Log, clock)
+            evidence = await new EvidenceStore(session.Transport, session.Log, clock, session.Signers)
                 .PushAsync(scanTarget, new EvidencePiece(EvidenceTypes.ScanResult, result.ToJsonBytes()), ct).ConfigureAwait(false);
             session.Log.Information($"scan: result attached to {scanTarget.Name}@{top.Digest} as {evidence.Digest}");
         }

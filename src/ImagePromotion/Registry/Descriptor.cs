@@ -7,4 +7,6 @@ public sealed record Descriptor(string MediaType, Digest Digest, long Size)
     public string? Platform { get; init; }
     public string? ArtifactType { get; init; }
     public IReadOnlyDictionary<string, string>? Annotations { get; init; }
+    /// <summary>Where a non-distributable (foreign) layer can be fetched from instead of the registry.</summary>
+    public IReadOnlyList<string>? Urls { get; init; }
 }

@@ -24,7 +24,7 @@ public sealed partial record ImageReference
     }
 
     /// <summary>The host the distribution API is served on (Docker Hub's API lives on another name).</summary>
-    public string ApiHost => Registry == DockerHub ? "registry-1.docker.io" : Registry;
+    public string ApiHost => Profiles.RegistryProfiles.ApiHost(Registry);
 
     /// <summary>What to ask the registry for: the digest when there is one, else the tag (default <c>latest</c>).</summary>
     public string Identifier => Digest?.ToString() ?? Tag ?? "latest";
@@ -124,7 +124,7 @@ public sealed partial record ImageReference
             registry = DockerHub;
             repository = rest;
         }
-        if (registry is "index.docker.io" or "registry-1.docker.io") registry = DockerHub;
+        registry = Profiles.RegistryProfiles.Canonical(registry);
         if (registry == DockerHub && !repository.Contains('/')) repository = "library/" + repository;
 
         if (repository.Length == 0)

@@ -41,6 +41,10 @@ public sealed class Manifest
     {
         if (bytes.Length > MaxBytes)
             throw new PromotionException($"manifest {where} is {bytes.Length} bytes, over the {MaxBytes}-byte limit: refusing to copy it");
+        // Before any digest check: a signed schema 1 manifest never hashes to its own digest, and saying
+        // "the registry served other content" would send the user after the wrong problem.
+        if (MediaTypes.IsSchema1(NormaliseHeader(headerMediaType)) || IsSchema1(bytes))
+            throw Schema1(where);
         var digest = expected is { } e ? e : Digest.Sha256(bytes);
         if (expected is { } exp && !exp.Matches(bytes))
             throw new PromotionException($"manifest {where} does not match its digest {exp}: the registry served other content; refusing to copy it");
@@ -63,8 +67,6 @@ public sealed class Manifest
                 mediaType = root.TryGetProperty("manifests", out _) ? MediaTypes.OciIndex
                     : root.TryGetProperty("layers", out _) ? MediaTypes.OciManifest : null;
             }
-            if (root.TryGetProperty("schemaVersion", out var sv) && sv.ValueKind == JsonValueKind.Number && sv.GetInt32() == 1)
-                throw new PromotionException($"manifest {where} is Docker schema 1, which is deprecated and unsupported: rebuild and push the image with a current builder");
             if (mediaType is null || !MediaTypes.IsKnownManifest(mediaType))
                 throw new PromotionException($"manifest {where} has unsupported media type '{mediaType ?? "(none)"}': supported are OCI and Docker v2 manifests and indexes");
 
@@ -87,6 +89,31 @@ public sealed class Manifest
                 ? ReadDescriptor(s, where) : null;
             return new Manifest(bytes, mediaType, digest, manifests, blobs, config, subject, Str(root, "artifactType"));
         }
+    }
+
+    /// <summary>The error for a Docker schema 1 manifest, wherever it is met (a tag, a digest, an index entry).</summary>
+    public static PromotionException Schema1(string where) =>
+        new($"manifest {where} is Docker schema 1, which is not supported (its digest is not the hash of its bytes, so it cannot be copied digest for digest): re-push the image with a current client (docker, buildah, skopeo or crane write schema 2 or OCI)");
+
+    /// <summary>True when the JSON's top-level <c>schemaVersion</c> is 1 (cheap: stops at the first level).</summary>
+    public static bool IsSchema1(ReadOnlySpan<byte> bytes)
+    {
+        try
+        {
+            var reader = new Utf8JsonReader(bytes, new JsonReaderOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            if (!reader.Read() || reader.TokenType != JsonTokenType.StartObject) return false;
+            while (reader.Read())
+            {
+                if (reader.TokenType == JsonTokenType.EndObject) return false;
+                if (reader.TokenType != JsonTokenType.PropertyName) continue;
+                var isVersion = reader.ValueTextEquals("schemaVersion");
+                reader.Read();
+                if (isVersion) return reader.TokenType == JsonTokenType.Number && reader.TryGetInt32(out var v) && v == 1;
+                reader.Skip();
+            }
+        }
+        catch (JsonException) { }
+        return false;
     }
 
     private static string? NormaliseHeader(string? header)
@@ -129,8 +156,12 @@ public sealed class Manifest
             foreach (var kv in a.EnumerateObject())
                 if (kv.Value.ValueKind == JsonValueKind.String) annotations[kv.Name] = kv.Value.GetString()!;
         }
+        List<string>? urls = null;
+        if (e.TryGetProperty("urls", out var u) && u.ValueKind == JsonValueKind.Array)
+            urls = u.EnumerateArray().Where(x => x.ValueKind == JsonValueKind.String).Select(x => x.GetString()!).ToList();
         return new Descriptor(mediaType, digest, size)
         {
+            Urls = urls,
             Platform = platform,
             ArtifactType = Str(e, "artifactType"),
             Annotations = annotations,

@@ -8,6 +8,12 @@ public static class MediaTypes
     public const string DockerManifest = "application/vnd.docker.distribution.manifest.v2+json";
     public const string DockerManifestList = "application/vnd.docker.distribution.manifest.list.v2+json";
     public const string OciEmpty = "application/vnd.oci.empty.v1+json";
+    /// <summary>Docker schema 1, signed (libtrust JWS) and unsigned: never copied (see <see cref="IsSchema1"/>).</summary>
+    public const string DockerSchema1Signed = "application/vnd.docker.distribution.manifest.v1+prettyjws";
+    public const string DockerSchema1 = "application/vnd.docker.distribution.manifest.v1+json";
+    /// <summary>Windows base layers: the blob lives at the descriptor's <c>urls</c>, not in the registry.</summary>
+    public const string DockerForeignLayer = "application/vnd.docker.image.rootfs.foreign.diff.tar.gzip";
+    private const string OciNonDistributablePrefix = "application/vnd.oci.image.layer.nondistributable.v1.tar";
 
     /// <summary>Sent as Accept on every manifest request, so the registry never converts (and re-digests) a manifest.</summary>
     public static readonly string[] Manifests = { OciIndex, OciManifest, DockerManifestList, DockerManifest };
@@ -17,4 +23,17 @@ public static class MediaTypes
     public static bool IsImageManifest(string mediaType) => mediaType is OciManifest or DockerManifest;
 
     public static bool IsKnownManifest(string mediaType) => IsIndex(mediaType) || IsImageManifest(mediaType);
+
+    /// <summary>
+    /// Docker schema 1: a signed one's digest is the hash of its payload without the signatures, not of the
+    /// bytes a registry serves (distribution/distribution#1444), so it cannot be copied digest-for-digest.
+    /// </summary>
+    public static bool IsSchema1(string? mediaType) => mediaType is DockerSchema1Signed or DockerSchema1;
+
+    /// <summary>
+    /// A layer a registry need not hold: Docker's foreign layer and the OCI non-distributable layers (tar,
+    /// +gzip, +zstd). Their digest stays in the manifest; the blob is fetched from the descriptor's <c>urls</c>.
+    /// </summary>
+    public static bool IsNonDistributable(string mediaType) =>
+        mediaType == DockerForeignLayer || mediaType.StartsWith(OciNonDistributablePrefix, StringComparison.Ordinal);
 }

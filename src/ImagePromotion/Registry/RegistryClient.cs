@@ -1,31 +1,41 @@
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text.Json;
+using ImagePromotion.Registry.Profiles;
 using ImagePromotion.Registry.Transport;
 
 namespace ImagePromotion.Registry;
 
 /// <summary>
-/// The OCI distribution API for one registry host: manifests and blobs by repository. Every call states
-/// the token scope it needs; errors come back as one line naming the registry, the repository and the fix.
+/// The OCI distribution API for one registry host: manifests and blobs by repository (blobs in
+/// <c>RegistryClient.Blobs.cs</c>). Every call states the token scope it needs; every failure is a
+/// <see cref="RegistryException"/> naming the registry, the repository and the fix; every body read into
+/// memory has a limit (<see cref="BodyLimits"/>).
 /// </summary>
-public sealed class RegistryClient(RegistryTransport transport, string registry)
+public sealed partial class RegistryClient(RegistryTransport transport, string registry)
 {
     public string Registry { get; } = registry;
-    private readonly Uri _base = new($"https://{(registry == ImageReference.DockerHub ? "registry-1.docker.io" : registry)}/v2/");
+    private readonly Uri _base = new($"https://{RegistryProfiles.ApiHost(registry)}/v2/");
+
+    /// <summary>The longest <c>Retry-After</c> worth waiting (<see cref="TransportOptions.MaxRetryAfter"/>).</summary>
+    public TimeSpan MaxRetryAfter => transport.Options.MaxRetryAfter;
+
+    /// <summary>The registry's profile and what this run learned about it.</summary>
+    public RegistryBehaviour Behaviour => transport.Behaviours.For(Registry);
 
     /// <summary>The digest, media type and size a tag or digest resolves to, or null when it does not exist.</summary>
     public async Task<Descriptor?> HeadManifestAsync(string repository, string reference, CancellationToken ct)
     {
         using var request = Request(HttpMethod.Head, $"{repository}/manifests/{reference}", RequestScopes.Pull(repository));
         request.Headers.Accept.ParseAdd(string.Join(", ", MediaTypes.Manifests));
-        using var response = await SendAsync(request, $"look up {repository}:{reference}", ct).ConfigureAwait(false);
+        var what = $"look up {repository}:{reference}";
+        using var response = await SendAsync(request, RegistryOperation.LookUpManifest, repository, what, ct).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
-        await EnsureSuccessAsync(response, $"look up {repository}:{reference}", repository, ct).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, RegistryOperation.LookUpManifest, what, repository, ct).ConfigureAwait(false);
         var digestHeader = Header(response, "Docker-Content-Digest");
         if (!Digest.TryParse(digestHeader, out var digest))
         {
-            // Some registries omit the header on HEAD; the body tells the truth.
+            // Some registries omit the header on HEAD (Artifactory: deitch/docker_registry2#83); the body tells the truth.
             var m = await GetManifestAsync(repository, reference, null, ct).ConfigureAwait(false);
             return m?.ToDescriptor();
         }
@@ -36,20 +46,28 @@ public sealed class RegistryClient(RegistryTransport transport, string registry)
     {
         using var request = Request(HttpMethod.Get, $"{repository}/manifests/{reference}", RequestScopes.Pull(repository));
         request.Headers.Accept.ParseAdd(string.Join(", ", MediaTypes.Manifests));
-        var what = $"read manifest {Registry}/{repository}:{reference}";
-        using var response = await SendAsync(request, what, ct, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
+        var where = $"{Registry}/{repository}{(Digest.TryParse(reference, out _) ? "@" : ":")}{reference}";
+        var what = $"read manifest {where}";
+        using var response = await SendAsync(request, RegistryOperation.ReadManifest, repository, what, ct, buffer: false).ConfigureAwait(false);
         if (response.StatusCode == HttpStatusCode.NotFound) return null;
-        await EnsureSuccessAsync(response, what, repository, ct).ConfigureAwait(false);
-        if (response.Content.Headers.ContentLength > Manifest.MaxBytes)
-            throw new PromotionException($"manifest {Registry}/{repository}:{reference} is {response.Content.Headers.ContentLength} bytes, over the {Manifest.MaxBytes}-byte limit: refusing to copy it");
-        var bytes = await ReadLimitedAsync(response.Content, Manifest.MaxBytes, $"{Registry}/{repository}:{reference}", ct).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, RegistryOperation.ReadManifest, what, repository, ct).ConfigureAwait(false);
+        var mediaType = response.Content.Headers.ContentType?.MediaType;
+        if (MediaTypes.IsSchema1(mediaType)) throw Manifest.Schema1(where);
+        byte[] bytes;
+        try { bytes = await BodyLimits.ReadAsync(response.Content, BodyLimits.Manifest, $"manifest {where}", ct).ConfigureAwait(false); }
+        catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutException)
+        {
+            throw new RegistryException($"registry {Registry} broke off its answer to {what} ({RegistryRetry.Innermost(ex)}): check the network or try again",
+                Registry, repository, RegistryOperation.ReadManifest, null, null, ex) { Transient = true };
+        }
+        if (Manifest.IsSchema1(bytes)) throw Manifest.Schema1(where);
         // A digest reference must be served byte for byte; a tag is checked against the registry's own header.
         var check = expected ?? (Digest.TryParse(reference, out var asked) ? asked : (Digest?)null);
         // Before parsing: bytes damaged on the way are a digest mismatch, not a "not valid JSON" manifest.
         if (check is null && Digest.TryParse(Header(response, "Docker-Content-Digest"), out var served) && served.Algorithm == "sha256"
             && Digest.Sha256(bytes) is var actual && served != actual)
-            throw new PromotionException($"manifest {Registry}/{repository}:{reference}: the registry says {served} but the bytes hash to {actual}: refusing to copy it");
-        return Manifest.Parse(bytes, response.Content.Headers.ContentType?.MediaType, $"{Registry}/{repository}:{reference}", check);
+            throw new PromotionException($"manifest {where}: the registry says {served} but the bytes hash to {actual}: refusing to copy it");
+        return Manifest.Parse(bytes, mediaType, where, check);
     }
 
     /// <summary>Pushes the manifest bytes unchanged; returns the digest the registry computed.</summary>
@@ -59,76 +77,9 @@ public sealed class RegistryClient(RegistryTransport transport, string registry)
         request.Content = new ByteArrayContent(manifest.Bytes);
         request.Content.Headers.ContentType = new MediaTypeHeaderValue(manifest.MediaType);
         var what = $"write manifest {Registry}/{repository}:{reference}";
-        using var response = await SendAsync(request, what, ct).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, what, repository, ct).ConfigureAwait(false);
+        using var response = await SendAsync(request, RegistryOperation.WriteManifest, repository, what, ct).ConfigureAwait(false);
+        await EnsureSuccessAsync(response, RegistryOperation.WriteManifest, what, repository, ct).ConfigureAwait(false);
         return Digest.TryParse(Header(response, "Docker-Content-Digest"), out var d) ? d : manifest.Digest;
-    }
-
-    public async Task<bool> BlobExistsAsync(string repository, Digest digest, CancellationToken ct)
-    {
-        using var request = Request(HttpMethod.Head, $"{repository}/blobs/{digest}", RequestScopes.Pull(repository));
-        var what = $"check blob {digest} in {Registry}/{repository}";
-        using var response = await SendAsync(request, what, ct).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound) return false;
-        await EnsureSuccessAsync(response, what, repository, ct).ConfigureAwait(false);
-        return true;
-    }
-
-    /// <summary>
-    /// Asks the registry to link a blob from another repository. 201: done, nothing uploaded.
-    /// 202: the registry declined (another storage backend, no pull access to the source) but opened
-    /// an upload session, whose location is returned so the caller uploads there instead of asking again.
-    /// </summary>
-    public async Task<(bool Mounted, Uri? UploadLocation)> MountBlobAsync(string repository, Digest digest, string fromRepository, CancellationToken ct)
-    {
-        using var request = Request(HttpMethod.Post,
-            $"{repository}/blobs/uploads/?mount={Uri.EscapeDataString(digest.ToString())}&from={Uri.EscapeDataString(fromRepository)}",
-            RequestScopes.Push(repository), RequestScopes.Pull(fromRepository));
-        var what = $"mount blob {digest} from {fromRepository} into {Registry}/{repository}";
-        using var response = await SendAsync(request, what, ct).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.Created) return (true, null);
-        await EnsureSuccessAsync(response, what, repository, ct).ConfigureAwait(false);
-        return (false, Location(response));
-    }
-
-    public async Task<Uri> StartUploadAsync(string repository, CancellationToken ct)
-    {
-        using var request = Request(HttpMethod.Post, $"{repository}/blobs/uploads/", RequestScopes.Push(repository));
-        var what = $"start a blob upload to {Registry}/{repository}";
-        using var response = await SendAsync(request, what, ct).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, what, repository, ct).ConfigureAwait(false);
-        return Location(response) ?? throw new PromotionException($"registry {Registry} opened an upload for {repository} without a Location header: the registry is not OCI-conformant");
-    }
-
-    /// <summary>
-    /// Completes an upload with one streamed PUT. The content is not replayable, so a failure here is
-    /// retried by the caller from a fresh source stream and a fresh upload session.
-    /// </summary>
-    public async Task CompleteUploadAsync(string repository, Uri location, Digest digest, HttpContent content, CancellationToken ct)
-    {
-        var ub = new UriBuilder(location);
-        var digestParam = "digest=" + Uri.EscapeDataString(digest.ToString());
-        ub.Query = string.IsNullOrEmpty(ub.Query) || ub.Query == "?" ? digestParam : ub.Query.TrimStart('?') + "&" + digestParam;
-        using var request = new HttpRequestMessage(HttpMethod.Put, ub.Uri) { Content = content };
-        request.WithScopes(RequestScopes.Push(repository));
-        var what = $"upload blob {digest} to {Registry}/{repository}";
-        using var response = await SendAsync(request, what, ct).ConfigureAwait(false);
-        await EnsureSuccessAsync(response, what, repository, ct).ConfigureAwait(false);
-    }
-
-    /// <summary>Opens a blob for streaming; the caller disposes the response.</summary>
-    public async Task<HttpResponseMessage> GetBlobAsync(string repository, Digest digest, CancellationToken ct)
-    {
-        var request = Request(HttpMethod.Get, $"{repository}/blobs/{digest}", RequestScopes.Pull(repository));
-        var what = $"read blob {digest} from {Registry}/{repository}";
-        var response = await SendAsync(request, what, ct, HttpCompletionOption.ResponseHeadersRead).ConfigureAwait(false);
-        if (response.StatusCode == HttpStatusCode.NotFound)
-        {
-            response.Dispose();
-            throw new PromotionException($"blob {digest} is missing from {Registry}/{repository}: the source image is incomplete; push it again");
-        }
-        await EnsureSuccessAsync(response, what, repository, ct).ConfigureAwait(false);
-        return response;
     }
 
     public async Task<IReadOnlyList<string>> ListTagsAsync(string repository, CancellationToken ct)
@@ -139,9 +90,9 @@ public sealed class RegistryClient(RegistryTransport transport, string registry)
         {
             using var request = Request(HttpMethod.Get, next, RequestScopes.Pull(repository));
             var what = $"list tags of {Registry}/{repository}";
-            using var response = await SendAsync(request, what, ct).ConfigureAwait(false);
+            using var response = await SendAsync(request, RegistryOperation.ListTags, repository, what, ct, BodyLimits.TagList).ConfigureAwait(false);
             if (response.StatusCode == HttpStatusCode.NotFound) return tags;
-            await EnsureSuccessAsync(response, what, repository, ct).ConfigureAwait(false);
+            await EnsureSuccessAsync(response, RegistryOperation.ListTags, what, repository, ct).ConfigureAwait(false);
             using var doc = JsonDocument.Parse(await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false));
             if (doc.RootElement.TryGetProperty("tags", out var t) && t.ValueKind == JsonValueKind.Array)
                 tags.AddRange(t.EnumerateArray().Select(x => x.GetString()!).Where(x => x is not null));
@@ -169,99 +120,57 @@ public sealed class RegistryClient(RegistryTransport transport, string registry)
     private HttpRequestMessage Request(HttpMethod method, string relative, params string[] scopes) =>
         new HttpRequestMessage(method, new Uri(_base, relative)).WithScopes(scopes);
 
-    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, string what, CancellationToken ct,
-        HttpCompletionOption completion = HttpCompletionOption.ResponseContentRead)
+    /// <summary>
+    /// Sends one request. The body is read into memory up to <paramref name="limit"/> bytes (error bodies and
+    /// small answers) unless <paramref name="buffer"/> is false (streams and manifests, read by the caller).
+    /// No answer at all becomes a transient <see cref="RegistryException"/> with no status.
+    /// </summary>
+    private async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, RegistryOperation operation, string? repository,
+        string what, CancellationToken ct, int limit = BodyLimits.Small, bool buffer = true)
     {
+        HttpResponseMessage response;
         try
         {
-            var response = await transport.Http.SendAsync(request, ct).ConfigureAwait(false);
-            if (completion == HttpCompletionOption.ResponseContentRead && request.Method != HttpMethod.Head)
-                await response.Content.LoadIntoBufferAsync(ct).ConfigureAwait(false);
-            return response;
+            response = await transport.Http.SendAsync(request, ct).ConfigureAwait(false);
         }
         catch (HttpRequestException ex)
         {
-            throw new PromotionException($"cannot reach registry {Registry} to {what} ({Innermost(ex)}): check that it is running and the address is right", ex) { Transient = true };
+            throw new RegistryException($"cannot reach registry {Registry} to {what} ({RegistryRetry.Innermost(ex)}): check that it is running and the address is right",
+                Registry, repository, operation, null, null, ex) { Transient = true };
+        }
+        catch (TimeoutException ex)
+        {
+            throw new RegistryException($"registry {Registry} did not answer in time to {what} ({ex.Message}): check the network or try again",
+                Registry, repository, operation, null, null, ex) { Transient = true };
         }
         catch (TaskCanceledException ex) when (!ct.IsCancellationRequested)
         {
-            throw new PromotionException($"registry {Registry} did not answer in time to {what}: check the network or try again", ex) { Transient = true };
+            throw new RegistryException($"registry {Registry} did not answer in time to {what}: check the network or try again",
+                Registry, repository, operation, null, null, ex) { Transient = true };
         }
-    }
-
-    private static string Innermost(Exception ex)
-    {
-        while (ex.InnerException is not null) ex = ex.InnerException;
-        return ex.Message.TrimEnd('.');
-    }
-
-    private async Task EnsureSuccessAsync(HttpResponseMessage response, string what, string repository, CancellationToken ct)
-    {
-        if (response.IsSuccessStatusCode) return;
-        var detail = await ErrorDetailAsync(response, ct).ConfigureAwait(false);
-        var credential = transport.Credentials.Get(Registry);
-        var fix = response.StatusCode switch
-        {
-            // Token registries answer a missing permission with 401 too; the challenge's error tells it from a bad password.
-            HttpStatusCode.Unauthorized when !credential.IsAnonymous && InsufficientScope(response) is { } scope =>
-                $"the {credential} may not {ScopeAction(scope, repository)} (the token service granted less than '{scope}'): grant that access or use other credentials",
-            HttpStatusCode.Unauthorized => credential.IsAnonymous
-                ? $"no credentials were found for {Registry}: set {Auth.CredentialStore.EnvironmentPrefix(Registry)}USERNAME and {Auth.CredentialStore.EnvironmentPrefix(Registry)}PASSWORD, or run docker login {Registry}"
-                : $"the {credential} were refused: check the user name and password",
-            HttpStatusCode.Forbidden => $"the {(credential.IsAnonymous ? "anonymous user" : credential.ToString())} may not do this in {repository}: grant access or use other credentials",
-            HttpStatusCode.TooManyRequests => "the registry is rate-limiting: try again later or authenticate for a higher limit",
-            _ when (int)response.StatusCode >= 500 => "the registry failed: try again later",
-            _ => "check the reference and the registry",
-        };
-        throw new PromotionException($"registry {Registry} refused to {what}: {(int)response.StatusCode} {response.ReasonPhrase}{detail}; {fix}")
-        {
-            // A bearer token refused on a streamed upload (not replayable, so the auth handler could not retry
-            // it) most often expired on the wire; the handler has dropped it, so a fresh attempt gets a new one.
-            Transient = (int)response.StatusCode >= 500 || response.StatusCode is HttpStatusCode.TooManyRequests or HttpStatusCode.RequestTimeout
-                || response.StatusCode == HttpStatusCode.Unauthorized && response.RequestMessage?.Content is { } body
-                   && !Transport.RetryHandler.IsReplayable(body) && response.RequestMessage.Headers.Authorization?.Scheme == "Bearer",
-        };
-    }
-
-    /// <summary>The scope a Bearer challenge says was missing (RFC 6750 <c>error="insufficient_scope"</c>), or null.</summary>
-    private static string? InsufficientScope(HttpResponseMessage response)
-    {
-        foreach (var header in response.Headers.WwwAuthenticate)
-            foreach (var challenge in Auth.AuthChallenge.ParseAll(header.Scheme + (header.Parameter is null ? "" : " " + header.Parameter)))
-                if (challenge.Parameters.TryGetValue("error", out var error) && error == "insufficient_scope")
-                    return challenge.Scope ?? "";
-        return null;
-    }
-
-    /// <summary><c>repository:prod/app:pull,push</c> → <c>push to prod/app</c>.</summary>
-    private static string ScopeAction(string scope, string repository)
-    {
-        var scopes = scope.Split(' ', StringSplitOptions.RemoveEmptyEntries);
-        var chosen = scopes.FirstOrDefault(x => x.EndsWith("push", StringComparison.Ordinal)) ?? scopes.FirstOrDefault();
-        var parts = chosen?.Split(':');
-        if (parts is { Length: 3 } && parts[0] == "repository")
-            return (parts[2].Contains("push", StringComparison.Ordinal) ? "push to " : "pull from ") + parts[1];
-        return "do this in " + repository;
-    }
-
-    private static async Task<string> ErrorDetailAsync(HttpResponseMessage response, CancellationToken ct)
-    {
+        // Errors are read whole (within the small limit) whatever the caller wanted: their body says why.
+        if (request.Method == HttpMethod.Head || (!buffer && response.IsSuccessStatusCode)) return response;
         try
         {
-            var bytes = await response.Content.ReadAsByteArrayAsync(ct).ConfigureAwait(false);
-            if (bytes.Length == 0 || bytes.Length > 64 * 1024) return "";
-            using var doc = JsonDocument.Parse(bytes);
-            if (doc.RootElement.TryGetProperty("errors", out var errors) && errors.ValueKind == JsonValueKind.Array && errors.GetArrayLength() > 0)
-            {
-                var e = errors[0];
-                var code = e.TryGetProperty("code", out var c) ? c.GetString() : null;
-                var message = e.TryGetProperty("message", out var m) ? m.GetString() : null;
-                return $" ({code}: {message})";
-            }
+            await BodyLimits.BufferAsync(response, response.IsSuccessStatusCode ? limit : BodyLimits.Small, $"registry {Registry}: {what}", ct).ConfigureAwait(false);
         }
-        catch (Exception) { /* an error body is a courtesy; its absence is not an error of ours */ }
-        return "";
+        catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutException)
+        {
+            response.Dispose();
+            throw new RegistryException($"registry {Registry} broke off its answer to {what} ({RegistryRetry.Innermost(ex)}): check the network or try again",
+                Registry, repository, operation, null, null, ex) { Transient = true };
+        }
+        catch (PromotionException)
+        {
+            response.Dispose();
+            throw;
+        }
+        return response;
     }
+
+    private Task EnsureSuccessAsync(HttpResponseMessage response, RegistryOperation operation, string what, string repository, CancellationToken ct) =>
+        response.IsSuccessStatusCode ? Task.CompletedTask
+            : throw RegistryErrors.From(response, operation, Registry, repository, what, transport.Credentials.Get(Registry));
 
     private static Uri? Location(HttpResponseMessage response)
     {
@@ -273,19 +182,4 @@ public sealed class RegistryClient(RegistryTransport transport, string registry)
     private static string? Header(HttpResponseMessage response, string name) =>
         response.Headers.TryGetValues(name, out var v) ? v.FirstOrDefault()
         : response.Content.Headers.TryGetValues(name, out var cv) ? cv.FirstOrDefault() : null;
-
-    private static async Task<byte[]> ReadLimitedAsync(HttpContent content, int limit, string where, CancellationToken ct)
-    {
-        await using var stream = await content.ReadAsStreamAsync(ct).ConfigureAwait(false);
-        using var buffer = new MemoryStream();
-        var chunk = new byte[81920];
-        int n;
-        while ((n = await stream.ReadAsync(chunk, ct).ConfigureAwait(false)) > 0)
-        {
-            buffer.Write(chunk, 0, n);
-            if (buffer.Length > limit)
-                throw new PromotionException($"manifest {where} is over the {limit}-byte limit: refusing to copy it");
-        }
-        return buffer.ToArray();
-    }
 }

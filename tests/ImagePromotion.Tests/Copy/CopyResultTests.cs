@@ -42,7 +42,7 @@ public sealed class CopyResultTests
     [Test]
     public void An_empty_result_file_is_named()
     {
-        var ex = Assert.Throws<PromotionException>(() => CopyResult.FromJson("null"))!;
+        var ex = Assert.Catch<PromotionException>(() => CopyResult.FromJson("null"))!;
         Assert.That(ex.Message, Does.Contain("copy result file"));
     }
 

@@ -241,7 +241,7 @@ public sealed class CrossRegistryCopyTests
         var other = Digest.Sha256("not the image"u8);
         await ResetLogsAsync();
 
-        var ex = Assert.ThrowsAsync<PromotionException>(() =>
+        var ex = Assert.CatchAsync<PromotionException>(() =>
             _engine.CopyAsync(_dev.Reference("pin/app", "v1"), $"{_prod.Host}/pin/app:v1@{other}", ct: Ct))!;
 
         Assert.That(ex.Message, Does.Contain(other.ToString()).And.Contain(image.Digest.ToString()));

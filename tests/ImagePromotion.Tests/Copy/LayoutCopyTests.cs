@@ -117,7 +117,7 @@ public sealed class LayoutCopyTests
     {
         HandWrittenLayout.Write(_dir, "v1", layerSizes: [100]);
 
-        var ex = Assert.ThrowsAsync<PromotionException>(() => _engine.Copier.CopyAsync(new LayoutSource(_dir), "v2",
+        var ex = Assert.CatchAsync<PromotionException>(() => _engine.Copier.CopyAsync(new LayoutSource(_dir), "v2",
             ImageReference.Parse(_registry.Reference("built/app", "v2")), new CopyOptions(), Ct))!;
 
         Assert.That(ex.Message, Does.Contain(_dir));
@@ -130,7 +130,7 @@ public sealed class LayoutCopyTests
         var layout = HandWrittenLayout.Write(_dir, "v1", layerSizes: [100, 200]);
         File.Delete(Path.Combine(_dir, "blobs", "sha256", layout.Blobs[^1].Encoded));
 
-        var ex = Assert.ThrowsAsync<PromotionException>(() => _engine.Copier.CopyAsync(new LayoutSource(_dir), "v1",
+        var ex = Assert.CatchAsync<PromotionException>(() => _engine.Copier.CopyAsync(new LayoutSource(_dir), "v1",
             ImageReference.Parse(_registry.Reference("broken/app", "v1")), new CopyOptions(), Ct))!;
 
         Assert.That(ex.Message, Does.Contain(layout.Blobs[^1].ToString()));
@@ -146,7 +146,7 @@ public sealed class LayoutCopyTests
         bytes[^10] ^= 0xFF; // same size, other content: only the hash can tell
         File.WriteAllBytes(path, bytes);
 
-        var ex = Assert.ThrowsAsync<PromotionException>(() => _engine.Copier.CopyAsync(new LayoutSource(_dir), "v1",
+        var ex = Assert.CatchAsync<PromotionException>(() => _engine.Copier.CopyAsync(new LayoutSource(_dir), "v1",
             ImageReference.Parse(_registry.Reference("corrupt/app", "v1")), new CopyOptions { BlobAttempts = 2 }, Ct))!;
 
         Assert.That(ex.Message, Does.Contain(layout.Blobs[^1].ToString()));
@@ -180,7 +180,7 @@ public sealed class LayoutCopyTests
         var stalled = new ThrottledSource(new LayoutSource(_dir), chunk: 8 * 1024, pause: TimeSpan.FromSeconds(20));
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        var ex = Assert.ThrowsAsync<PromotionException>(() => engine.Copier.CopyAsync(stalled, "v1",
+        var ex = Assert.CatchAsync<PromotionException>(() => engine.Copier.CopyAsync(stalled, "v1",
             ImageReference.Parse(_registry.Reference("stalled/app", "v1")), new CopyOptions { BlobAttempts = 1 }, Ct))!;
 
         Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)));

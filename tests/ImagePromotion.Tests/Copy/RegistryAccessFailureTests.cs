@@ -77,7 +77,7 @@ public sealed class RegistryAccessFailureTests
         using var engine = new EngineHarness(EngineHarness.Credentials(_locked, User, wrong));
         await _locked.ResetRequestLogAsync(Ct);
 
-        var ex = Assert.ThrowsAsync<PromotionException>(() =>
+        var ex = Assert.CatchAsync<PromotionException>(() =>
             engine.CopyAsync(_dev.Reference("deny/app", "v1"), _locked.Reference("deny/app", "v1"), ct: Ct))!;
 
         Assert.That(ex.Message, Does.Contain($"registry {_locked.Host}"));
@@ -103,7 +103,7 @@ public sealed class RegistryAccessFailureTests
         using var engine = new EngineHarness();
         await _locked.ResetRequestLogAsync(Ct);
 
-        var ex = Assert.ThrowsAsync<PromotionException>(() =>
+        var ex = Assert.CatchAsync<PromotionException>(() =>
             engine.CopyAsync(_locked.Reference("anon/app", "v1"), _dev.Reference("anon/app", "v1"), ct: Ct))!;
 
         var prefix = CredentialStore.EnvironmentPrefix(_locked.Host);
@@ -119,7 +119,7 @@ public sealed class RegistryAccessFailureTests
         using var engine = new EngineHarness();
         var clock = Stopwatch.StartNew();
 
-        var ex = Assert.ThrowsAsync<PromotionException>(() =>
+        var ex = Assert.CatchAsync<PromotionException>(() =>
             engine.CopyAsync($"{closed}/gone/app:v1", _dev.Reference("gone/app", "v1"), ct: Ct))!;
 
         Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)), "bounded retries, then a clear failure");

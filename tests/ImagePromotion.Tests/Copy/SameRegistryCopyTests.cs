@@ -132,7 +132,7 @@ public sealed class SameRegistryCopyTests
     [Test]
     public void A_missing_source_tag_fails_with_one_line_naming_it()
     {
-        var ex = Assert.ThrowsAsync<PromotionException>(() => _engine.CopyAsync(
+        var ex = Assert.CatchAsync<PromotionException>(() => _engine.CopyAsync(
             _registry.Reference("nothing/here", "v9"), _registry.Reference("nothing/there", "v9"), ct: Ct))!;
 
         Assert.That(ex, Is.Not.InstanceOf<PromotionConflictException>());

@@ -26,7 +26,7 @@ public sealed class SecuredRegistryCopyTests
     {
         await using var registry = await RegistryServer.StartAsync(RegistryServerOptions.Anonymous().WithTls(), Ct);
         var image = await TestImages.PushRandomImageAsync(registry, "tls/app", "v1", layerCount: 1, cancellationToken: Ct);
-        using var engine = new EngineHarness(options: EngineHarness.FastRetries with { CaBundlePath = registry.CaCertificatePath });
+        using var engine = new EngineHarness(options: EngineHarness.FastRetries with { CaBundles = new Dictionary<string, string> { [registry.Host] = registry.CaCertificatePath! } });
 
         var result = await engine.CopyAsync(registry.Reference("tls/app", "v1"), registry.Reference("tls/release", "v1"), ct: Ct);
 
@@ -44,7 +44,7 @@ public sealed class SecuredRegistryCopyTests
         using var engine = new EngineHarness();
         await registry.ResetRequestLogAsync(Ct);
 
-        var ex = Assert.ThrowsAsync<PromotionException>(() =>
+        var ex = Assert.CatchAsync<PromotionException>(() =>
             engine.CopyAsync(registry.Reference("tls/app", "v1"), registry.Reference("tls/release", "v1"), ct: Ct))!;
 
         Assert.That(ex.Message, Does.Contain(registry.Host));
@@ -61,7 +61,7 @@ public sealed class SecuredRegistryCopyTests
     {
         var missing = Path.Combine(Path.GetTempPath(), "no-such-ca-" + Guid.NewGuid().ToString("N") + ".pem");
 
-        var ex = Assert.Throws<PromotionException>(() => new RegistryTransport(new TransportOptions { CaBundlePath = missing }))!;
+        var ex = Assert.Catch<PromotionException>(() => new RegistryTransport(new TransportOptions { CaBundles = new Dictionary<string, string> { ["registry.example.com"] = missing } }))!;
 
         Assert.That(ex.Message, Does.Contain($"'{missing}'"));
     }
@@ -129,7 +129,7 @@ public sealed class SecuredRegistryCopyTests
         using var engine = new EngineHarness(EngineHarness.Credentials(registry, user.UserName, user.Password));
         await registry.ResetRequestLogAsync(Ct);
 
-        var ex = Assert.ThrowsAsync<PromotionException>(() =>
+        var ex = Assert.CatchAsync<PromotionException>(() =>
             engine.CopyAsync(registry.Reference("dev/app", "v1"), registry.Reference("prod/app", "v1"), ct: Ct))!;
 
         Assert.That(ex.Message, Does.Contain("prod/app"));
@@ -153,7 +153,7 @@ public sealed class SecuredRegistryCopyTests
         registry.TokenServer!.ResetRequests();
         await registry.ResetRequestLogAsync(Ct);
 
-        var ex = Assert.ThrowsAsync<PromotionException>(() =>
+        var ex = Assert.CatchAsync<PromotionException>(() =>
             engine.CopyAsync(registry.Reference("dev/app", "v1"), registry.Reference("prod/app", "v1"), ct: Ct))!;
 
         Assert.That(ex.Message, Does.Contain($"registry {registry.Host}"));

@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
 using ImagePromotion.Evidence;
+using ImagePromotion.Evidence.Attestations;
 using ImagePromotion.Logging;
 using ImagePromotion.Registry;
 using ImagePromotion.Registry.Transport;
@@ -47,7 +48,10 @@ public sealed class EvidenceStoreTests
 
         using var raw = _dev.CreateClient();
         var manifest = (await raw.GetManifestAsync("team/app", pushed.Digest.ToString()))!.Json;
-        Assert.That(manifest.GetProperty("artifactType").GetString(), Is.EqualTo(EvidenceTypes.PromotionRecord));
+        // Without a promotion key the record is a bare in-toto statement (unsigned): BuildKit's layout.
+        Assert.That(manifest.GetProperty("artifactType").GetString(), Is.EqualTo(EvidenceTypes.Statement));
+        Assert.That(manifest.GetProperty("layers")[0].GetProperty("mediaType").GetString(), Is.EqualTo("application/vnd.in-toto+json"));
+        Assert.That(manifest.GetProperty("annotations").GetProperty("in-toto.io/predicate-type").GetString(), Is.EqualTo(EvidenceKind.PromotionRecord.PredicateType));
         Assert.That(manifest.GetProperty("config").GetProperty("mediaType").GetString(), Is.EqualTo("application/vnd.oci.empty.v1+json"));
         Assert.That(manifest.GetProperty("config").GetProperty("digest").GetString(), Is.EqualTo("sha256:44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"));
         Assert.That(manifest.GetProperty("config").GetProperty("size").GetInt32(), Is.EqualTo(2));
@@ -61,9 +65,9 @@ public sealed class EvidenceStoreTests
         Assert.That(index.MediaType, Is.EqualTo(MediaTypes.OciIndex));
         var entry = index.Json.GetProperty("manifests")[0];
         Assert.That(entry.GetProperty("digest").GetString(), Is.EqualTo(pushed.Digest.ToString()));
-        Assert.That(entry.GetProperty("artifactType").GetString(), Is.EqualTo(EvidenceTypes.PromotionRecord));
+        Assert.That(entry.GetProperty("artifactType").GetString(), Is.EqualTo(EvidenceTypes.Statement));
 
-        var listed = await store.ListAsync(reference, null, CancellationToken.None);
+        var listed = await store.ListAsync(reference, (string?)null, CancellationToken.None);
         Assert.That(listed.Select(e => e.Manifest.Digest), Is.EqualTo(new[] { pushed.Digest }));
         var verified = await store.VerifyAsync(reference, listed[0], CancellationToken.None);
         Assert.That(verified.Verified, Is.True, verified.Detail);
@@ -80,9 +84,9 @@ public sealed class EvidenceStoreTests
         await store.PushAsync(reference, new EvidencePiece(EvidenceTypes.PromotionRecord, Record(image.Digest, "a")), CancellationToken.None);
         await store.PushAsync(reference, new EvidencePiece(EvidenceTypes.ApprovalDecision, Record(image.Digest, "b")), CancellationToken.None);
 
-        Assert.That(await store.ListAsync(reference, null, CancellationToken.None), Has.Count.EqualTo(2));
+        Assert.That(await store.ListAsync(reference, (string?)null, CancellationToken.None), Has.Count.EqualTo(2));
         var approvals = await store.ListAsync(reference, EvidenceTypes.ApprovalDecision, CancellationToken.None);
-        Assert.That(approvals.Select(a => a.ArtifactType), Is.EqualTo(new[] { EvidenceTypes.ApprovalDecision }));
+        Assert.That(approvals.Select(a => a.Kind), Is.EqualTo(new[] { EvidenceKind.ApprovalDecision }));
     }
 
     [Test]
@@ -108,7 +112,7 @@ public sealed class EvidenceStoreTests
         });
         await raw.PushManifestAsync("team/tamper", tag, MediaTypes.OciIndex, JsonSerializer.SerializeToUtf8Bytes(index));
 
-        var listed = await store.ListAsync(target, null, CancellationToken.None);
+        var listed = await store.ListAsync(target, (string?)null, CancellationToken.None);
         Assert.That(listed, Has.Count.EqualTo(2));
         var results = new List<VerifiedEvidence>();
         foreach (var e in listed) results.Add(await store.VerifyAsync(target, e, CancellationToken.None));
@@ -127,7 +131,7 @@ public sealed class EvidenceStoreTests
         var wrong = Digest.Sha256("something else"u8);
         await store.PushAsync(reference, new EvidencePiece(EvidenceTypes.PromotionRecord, Record(wrong, "x")), CancellationToken.None);
 
-        var entry = (await store.ListAsync(reference, null, CancellationToken.None)).Single();
+        var entry = (await store.ListAsync(reference, (string?)null, CancellationToken.None)).Single();
         var verified = await store.VerifyAsync(reference, entry, CancellationToken.None);
         Assert.That(verified.Verified, Is.False);
         Assert.That(verified.Detail, Does.Contain($"is about {wrong}"));
@@ -155,7 +159,7 @@ public sealed class EvidenceStoreTests
         using var fresh = Transport(_prod);
         var reader = new EvidenceStore(fresh, new MemoryLog());
         var atProd = destination.WithDigest(image.Digest);
-        var listed = await reader.ListAsync(atProd, null, CancellationToken.None);
+        var listed = await reader.ListAsync(atProd, (string?)null, CancellationToken.None);
         Assert.That(listed, Has.Count.EqualTo(2));
         foreach (var entry in listed)
         {

@@ -1,8 +1,12 @@
+using System.Text.Json;
 using ImagePromotion.Gates.Cel;
 
 namespace ImagePromotion.Tests.Gates;
 
-/// <summary>Runs the transcribed cel-spec cases in Corpus/cel/conformance.txt, one NUnit case per line.</summary>
+/// <summary>
+/// Runs the CEL corpus one NUnit case per line: Corpus/cel/cel-spec.txt (cel-spec's own conformance cases for
+/// the features the interpreter has, named file/section/test) and Corpus/cel/conformance.txt (our own cases).
+/// </summary>
 [TestFixture]
 public sealed class CelConformanceTests
 {
@@ -13,22 +17,35 @@ public sealed class CelConformanceTests
         public override string ToString() => Name;
     }
 
-    public static IEnumerable<TestCaseData> Cases()
+    public static IEnumerable<TestCaseData> Cases() =>
+        Read("cel-spec.txt", "cel-spec/").Concat(Read("conformance.txt", "cel/")).Select(c => new TestCaseData(c).SetName(c.Name));
+
+    private static IEnumerable<Case> Read(string file, string prefix)
     {
-        var path = Path.Combine(TestContext.CurrentContext.TestDirectory, "Corpus", "cel", "conformance.txt");
+        var path = Path.Combine(TestContext.CurrentContext.TestDirectory, "Corpus", "cel", file);
         foreach (var line in File.ReadLines(path))
         {
             if (line.Length == 0 || line.StartsWith('#')) continue;
             var parts = line.Split(Separator);
-            if (parts.Length is < 3 or > 4) throw new InvalidDataException($"conformance.txt: malformed line '{line}'");
-            var c = new Case(parts[0].Trim(), parts[1], parts[2].Trim(), parts.Length == 4 ? parts[3] : null);
-            yield return new TestCaseData(c).SetName("cel/" + c.Name);
+            if (parts.Length is < 3 or > 4) throw new InvalidDataException($"{file}: malformed line '{line}'");
+            yield return new Case(prefix + parts[0].Trim(), Expression(parts[1], file), parts[2].Trim(), parts.Length == 4 ? parts[3] : null);
         }
     }
 
+    // json"..." holds an expression with control characters or edge spaces as a JSON string literal.
+    private static string Expression(string field, string file) =>
+        field.StartsWith("json\"", StringComparison.Ordinal)
+            ? JsonSerializer.Deserialize<string>(field.AsSpan(4)) ?? throw new InvalidDataException($"{file}: null expression '{field}'")
+            : field;
+
     [Test]
-    public void Corpus_has_at_least_eighty_cases() =>
-        Assert.That(Cases().Count(), Is.GreaterThanOrEqualTo(80));
+    public void Corpus_has_the_imported_cel_spec_cases_and_our_own()
+    {
+        var names = Cases().Select(c => ((Case)c.Arguments[0]!).Name).ToList();
+        Assert.That(names.Count(n => n.StartsWith("cel-spec/", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(1000));
+        Assert.That(names.Count(n => n.StartsWith("cel/", StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(80));
+        Assert.That(names, Is.Unique);
+    }
 
     [TestCaseSource(nameof(Cases))]
     public void Conformance(Case c)

@@ -65,6 +65,27 @@ public sealed class CelExpressionTests
     }
 
     [Test]
+    public void Host_time_values_keep_their_instant_and_length()
+    {
+        var vars = new Dictionary<string, object?>
+        {
+            ["berlin"] = new DateTimeOffset(2024, 3, 31, 1, 30, 0, TimeSpan.FromHours(1)),
+            ["soak"] = TimeSpan.FromTicks(15), // 1.5 microseconds: ticks are 100 ns
+        };
+        Assert.That(Eval("berlin == timestamp('2024-03-31T00:30:00Z')", vars), Is.EqualTo(true));
+        Assert.That(Eval("soak == duration('1500ns')", vars), Is.EqualTo(true));
+    }
+
+    [Test]
+    public void Host_duration_beyond_the_cel_range_is_rejected()
+    {
+        // cel-spec langdef "Overflow": a duration is one int64 of nanoseconds, about 292 years.
+        var vars = new Dictionary<string, object?> { ["age"] = TimeSpan.FromDays(365.25 * 300) };
+        var e = Assert.Throws<ArgumentOutOfRangeException>(() => Eval("age", vars))!;
+        Assert.That(e.Message, Does.Contain("292 years"));
+    }
+
+    [Test]
     public void Unsupported_host_object_is_rejected()
     {
         var vars = new Dictionary<string, object?> { ["x"] = new Uri("https://example.invalid") };
@@ -77,7 +98,10 @@ public sealed class CelExpressionTests
         Assert.That(Eval("1 + 2"), Is.EqualTo(3L));
         Assert.That(Eval("'a' + 'b'"), Is.EqualTo("ab"));
         Assert.That(Eval("[1, 'x']"), Is.EqualTo(new object?[] { 1L, "x" }));
-        Assert.That(Eval("duration('90s')"), Is.EqualTo(TimeSpan.FromSeconds(90)));
+        Assert.That(Eval("duration('90s')"), Is.EqualTo(new CelDuration(90_000_000_000)));
+        Assert.That(((CelDuration)Eval("duration('1.5s')")!).ToTimeSpan(), Is.EqualTo(TimeSpan.FromMilliseconds(1500)));
+        Assert.That(((CelTimestamp)Eval("timestamp('2024-01-02T03:04:05.000000678Z')")!).ToDateTimeOffset(),
+            Is.EqualTo(new DateTimeOffset(2024, 1, 2, 3, 4, 5, TimeSpan.Zero).AddTicks(6)), "nanoseconds round down to ticks");
         var map = (CelMap)Eval("{'b': 2, 'a': 1}")!;
         Assert.That(map.Keys, Is.EqualTo(new object[] { "b", "a" }), "insertion order is kept");
     }

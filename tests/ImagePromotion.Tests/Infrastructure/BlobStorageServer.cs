@@ -24,6 +24,11 @@ public sealed class BlobStorageServer : IAsyncDisposable
     private BlobStorageServer() { }
 
     public Uri BaseUri => _host.BaseUri;
+    /// <summary>
+    /// When set, every request is answered 401 with this <c>WWW-Authenticate</c> value: storage (or an attacker
+    /// a registry redirects to) asking for credentials of its own.
+    /// </summary>
+    public string? Challenge { get; set; }
     public IReadOnlyList<BlobStorageRequest> Requests => _requests.ToArray();
 
     public static async Task<BlobStorageServer> StartAsync(CancellationToken cancellationToken = default)
@@ -46,6 +51,12 @@ public sealed class BlobStorageServer : IAsyncDisposable
         var request = context.Request;
         _requests.Enqueue(new BlobStorageRequest(request.Method, request.Path + request.QueryString,
             request.Headers.ToDictionary(h => h.Key, h => h.Value.ToString(), StringComparer.OrdinalIgnoreCase)));
+        if (Challenge is { } challenge)
+        {
+            context.Response.StatusCode = 401;
+            context.Response.Headers.WWWAuthenticate = challenge;
+            return;
+        }
         var key = request.Path.Value?.Split('/').LastOrDefault() ?? "";
         if (!_objects.TryGetValue(key, out var blob) || !(HttpMethods.IsGet(request.Method) || HttpMethods.IsHead(request.Method)))
         {

@@ -8,6 +8,8 @@ public abstract record FaultAction
 {
     /// <summary>Answer with this status and a registry-shaped error body; upstream is not contacted.</summary>
     public static FaultAction Status(int status) => new StatusFault(status, null);
+    /// <summary>Answer with this status and this OCI error code (e.g. 403 <c>DENIED</c>, 400 <c>TAG_INVALID</c>).</summary>
+    public static FaultAction Status(int status, string code) => new StatusFault(status, null) { Code = code };
     /// <summary>429 with <c>Retry-After: N</c> (delta seconds).</summary>
     public static FaultAction TooManyRequests(TimeSpan retryAfter) =>
         new StatusFault(429, ((int)Math.Ceiling(retryAfter.TotalSeconds)).ToString(CultureInfo.InvariantCulture));
@@ -24,14 +26,31 @@ public abstract record FaultAction
     public static FaultAction Stall(TimeSpan delay) => new StallFault(delay);
     /// <summary>Fetch from upstream, then answer 307 to the proxy's <see cref="BlobStorageServer"/> holding the bytes.</summary>
     public static FaultAction RedirectToBlobStorage() => new RedirectFault();
+    /// <summary>
+    /// Forward the request with its body dropped: a registry that ignores the body of the PUT completing an
+    /// upload and counts only PATCHed data, as pulp_container did before pulp/pulp_container#1274.
+    /// </summary>
+    public static FaultAction DropRequestBody() => new DropBodyFault();
+    /// <summary>
+    /// Tags are immutable: a PUT of a manifest under a tag that already exists upstream is refused with 400 TAG_INVALID
+    /// (ECR IMMUTABLE repositories; Harbor and Artifactory immutability rules refuse likewise), even for the same digest.
+    /// Use with <c>Inject("PUT", FaultProxy.TagManifestPath, …, FaultProxy.Always)</c>.
+    /// </summary>
+    public static FaultAction ImmutableTag() => new ImmutableTagFault();
 }
 
-public sealed record StatusFault(int StatusCode, string? RetryAfter) : FaultAction;
+public sealed record StatusFault(int StatusCode, string? RetryAfter) : FaultAction
+{
+    /// <summary>The OCI error code of the body; by default one that fits the status.</summary>
+    public string? Code { get; init; }
+}
 public sealed record ResetFault(long AfterBytes) : FaultAction;
 public sealed record TruncateFault(long Bytes) : FaultAction;
 public sealed record CorruptFault(long Offset) : FaultAction;
 public sealed record StallFault(TimeSpan Delay) : FaultAction;
 public sealed record RedirectFault : FaultAction;
+public sealed record DropBodyFault : FaultAction;
+public sealed record ImmutableTagFault : FaultAction;
 
 /// <summary>
 /// A scripted fault: requests whose method (null = any) and path (regex on the path, without query)
@@ -43,8 +62,11 @@ public sealed class FaultRule
     private int _matches;
     private int _hits;
 
-    internal FaultRule(string? method, string pathPattern, FaultAction action, int times, int skip)
+    private readonly Regex? _query;
+
+    internal FaultRule(string? method, string pathPattern, FaultAction action, int times, int skip, string? queryPattern = null)
     {
+        _query = queryPattern is null ? null : new Regex(queryPattern, RegexOptions.CultureInvariant);
         Method = method;
         PathPattern = pathPattern;
         Action = action;
@@ -63,10 +85,11 @@ public sealed class FaultRule
     /// <summary>Requests the fault was applied to.</summary>
     public int Hits => Volatile.Read(ref _hits);
 
-    internal bool TryApply(string method, string path)
+    internal bool TryApply(string method, string path, string query = "")
     {
         if (Method is not null && !Method.Equals(method, StringComparison.OrdinalIgnoreCase)) return false;
         if (!_path.IsMatch(path)) return false;
+        if (_query is not null && !_query.IsMatch(query)) return false;
         lock (this)
         {
             _matches++;

@@ -17,6 +17,8 @@ public sealed record ProxiedRequest(string Method, string PathAndQuery, int Stat
 public sealed class FaultProxy : IAsyncDisposable
 {
     public const int Always = int.MaxValue;
+    /// <summary>A manifest PUT by tag (a digest reference has a colon, a tag cannot).</summary>
+    public const string TagManifestPath = "^/v2/.+/manifests/[^:/]+$";
 
     private static readonly HashSet<string> HopByHop = new(StringComparer.OrdinalIgnoreCase)
     {
@@ -72,18 +74,18 @@ public sealed class FaultProxy : IAsyncDisposable
     /// <paramref name="pathPattern"/>: the <paramref name="skip"/> first matches pass, the next
     /// <paramref name="times"/> get the fault (<see cref="Always"/> for every one). Rules are tried in order.
     /// </summary>
-    public FaultRule Inject(string? method, string pathPattern, FaultAction action, int times = 1, int skip = 0)
+    public FaultRule Inject(string? method, string pathPattern, FaultAction action, int times = 1, int skip = 0, string? queryPattern = null)
     {
-        var rule = new FaultRule(method, pathPattern, action, times, skip);
+        var rule = new FaultRule(method, pathPattern, action, times, skip, queryPattern);
         lock (_rules) _rules.Add(rule);
         return rule;
     }
 
     public void ClearFaults() { lock (_rules) _rules.Clear(); }
 
-    private FaultAction? MatchFault(string method, string path)
+    private FaultAction? MatchFault(string method, string path, string query)
     {
-        lock (_rules) return _rules.FirstOrDefault(r => r.TryApply(method, path))?.Action;
+        lock (_rules) return _rules.FirstOrDefault(r => r.TryApply(method, path, query))?.Action;
     }
 
     private async Task HandleAsync(HttpContext context)
@@ -93,7 +95,9 @@ public sealed class FaultProxy : IAsyncDisposable
         var hadAuthorization = request.Headers.ContainsKey("Authorization");
         var latency = Latency;
         if (latency > TimeSpan.Zero) await Task.Delay(latency, context.RequestAborted);
-        var fault = MatchFault(request.Method, request.Path.Value ?? "/");
+        var fault = MatchFault(request.Method, request.Path.Value ?? "/", request.QueryString.Value ?? "");
+        // An immutable tag refuses only a tag that exists; a new tag is written as usual.
+        if (fault is ImmutableTagFault && !await UpstreamHasAsync(target, context.RequestAborted)) fault = null;
         try
         {
             switch (fault)
@@ -103,6 +107,13 @@ public sealed class FaultProxy : IAsyncDisposable
                     break;
                 case RedirectFault:
                     await RedirectAsync(context, target);
+                    break;
+                case ImmutableTagFault:
+                    context.Response.StatusCode = 400;
+                    context.Response.ContentType = "application/json";
+                    var tag = target[(target.LastIndexOf('/') + 1)..];
+                    await context.Response.WriteAsync(JsonSerializer.Serialize(new { errors = new[] { new { code = "TAG_INVALID",
+                        message = $"The image tag '{tag}' already exists in the repository and cannot be overwritten because the repository is immutable." } } }), context.RequestAborted);
                     break;
                 default:
                     if (fault is StallFault stall) await Task.Delay(stall.Delay, context.RequestAborted);
@@ -117,9 +128,21 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
+    private async Task<bool> UpstreamHasAsync(string target, CancellationToken ct)
+    {
+        using var head = new HttpRequestMessage(HttpMethod.Head, new Uri(Upstream, target));
+        head.Headers.Accept.ParseAdd("application/vnd.oci.image.index.v1+json");
+        head.Headers.Accept.ParseAdd("application/vnd.oci.image.manifest.v1+json");
+        head.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.v2+json");
+        head.Headers.Accept.ParseAdd("application/vnd.docker.distribution.manifest.list.v2+json");
+        using var response = await _upstreamClient.SendAsync(head, ct);
+        return response.IsSuccessStatusCode;
+    }
+
     private async Task ForwardAsync(HttpContext context, string target, FaultAction? fault)
     {
-        using var upstreamRequest = BuildUpstreamRequest(context, target);
+        if (fault is DropBodyFault) await context.Request.Body.CopyToAsync(Stream.Null, context.RequestAborted);
+        using var upstreamRequest = BuildUpstreamRequest(context, target, dropBody: fault is DropBodyFault);
         HttpResponseMessage upstreamResponse;
         try
         {
@@ -140,12 +163,16 @@ public sealed class FaultProxy : IAsyncDisposable
         }
     }
 
-    private HttpRequestMessage BuildUpstreamRequest(HttpContext context, string target)
+    private HttpRequestMessage BuildUpstreamRequest(HttpContext context, string target, bool dropBody = false)
     {
         var request = context.Request;
         var message = new HttpRequestMessage(new HttpMethod(request.Method), new Uri(Upstream, target));
         var hasBody = request.ContentLength is not null || request.Headers.TransferEncoding.Count > 0;
-        if (hasBody)
+        if (hasBody && dropBody)
+        {
+            message.Content = new ByteArrayContent([]);
+        }
+        else if (hasBody)
         {
             message.Content = new StreamContent(request.Body);
             if (request.ContentLength is { } length) message.Content.Headers.ContentLength = length;
@@ -153,6 +180,7 @@ public sealed class FaultProxy : IAsyncDisposable
         foreach (var (name, values) in request.Headers)
         {
             if (HopByHop.Contains(name) || name.Equals("Content-Length", StringComparison.OrdinalIgnoreCase)) continue;
+            if (dropBody && name.StartsWith("Content-", StringComparison.OrdinalIgnoreCase)) continue;
             if (!message.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values) && message.Content is not null)
                 message.Content.Headers.TryAddWithoutValidation(name, (IEnumerable<string?>)values);
         }
@@ -219,7 +247,7 @@ public sealed class FaultProxy : IAsyncDisposable
         context.Response.StatusCode = fault.StatusCode;
         if (fault.RetryAfter is not null) context.Response.Headers.RetryAfter = fault.RetryAfter;
         context.Response.ContentType = "application/json";
-        var code = fault.StatusCode switch { 429 => "TOOMANYREQUESTS", 401 => "UNAUTHORIZED", 403 => "DENIED", 404 => "NOT_FOUND", _ => "UNAVAILABLE" };
+        var code = fault.Code ?? fault.StatusCode switch { 429 => "TOOMANYREQUESTS", 401 => "UNAUTHORIZED", 403 => "DENIED", 404 => "NOT_FOUND", _ => "UNAVAILABLE" };
         var body = JsonSerializer.Serialize(new { errors = new[] { new { code, message = $"injected fault {fault.StatusCode}", detail = (object?)null } } });
         return HttpMethods.IsHead(context.Request.Method) ? Task.CompletedTask : context.Response.WriteAsync(body, context.RequestAborted);
     }

@@ -107,7 +107,9 @@ public sealed class RegistryServer : IAsyncDisposable
             throw new InvalidOperationException("docker-registry is not installed: apt-get install -y docker-registry apache2-utils openssl");
         var directory = Path.Combine(Path.GetTempPath(), $"imgpromo-registry-{Guid.NewGuid():N}");
         System.IO.Directory.CreateDirectory(Path.Combine(directory, "storage"));
-        var ca = options.Tls ? await TestCertificateAuthority.SharedAsync(cancellationToken) : null;
+        var ca = !options.Tls ? null
+            : options.OwnCertificateAuthority ? await TestCertificateAuthority.CreateAsync(Path.Combine(directory, "ca"), cancellationToken)
+            : await TestCertificateAuthority.SharedAsync(cancellationToken);
         var token = options.Auth == RegistryAuthMode.Token ? await TokenServer.StartAsync(options.Token, cancellationToken) : null;
         var server = new RegistryServer(options, directory, ca, token);
         try
@@ -194,6 +196,9 @@ public sealed class RegistryServer : IAsyncDisposable
                     key: {_ca.ServerKeyPath}
 
                 """);
+        if (Options.AllowedLayerUrls.Count > 0)
+            yaml.Append("validation:\n  manifests:\n    urls:\n      allow:\n"
+                + string.Concat(Options.AllowedLayerUrls.Select(u => $"        - '{u}'\n")));
         if (Options.Auth == RegistryAuthMode.Basic)
             yaml.Append($"""
                 auth:

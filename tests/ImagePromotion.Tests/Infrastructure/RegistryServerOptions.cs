@@ -14,6 +14,13 @@ public sealed record RegistryServerOptions
     /// <summary>Token server settings for <see cref="RegistryAuthMode.Token"/>.</summary>
     public TokenServerOptions Token { get; init; } = new();
     public TimeSpan StartTimeout { get; init; } = TimeSpan.FromSeconds(20);
+    /// <summary>With <see cref="Tls"/>: a CA of this registry's own instead of the run's shared one.</summary>
+    public bool OwnCertificateAuthority { get; init; }
+    /// <summary>
+    /// Regexes of URLs that non-distributable (foreign) layers may point at: distribution then accepts a
+    /// manifest listing such a layer without holding its blob (<c>validation.manifests.urls.allow</c>).
+    /// </summary>
+    public IReadOnlyList<string> AllowedLayerUrls { get; init; } = [];
 
     public static RegistryServerOptions Anonymous() => new();
 

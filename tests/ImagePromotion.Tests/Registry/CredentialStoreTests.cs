@@ -143,7 +143,7 @@ public sealed class CredentialStoreTests
     {
         File.WriteAllText(Path.Combine(_dockerConfig, "config.json"), "{\n  \"auths\": {\n    oops\n}");
 
-        var ex = Assert.Throws<PromotionException>(() => new CredentialStore(Env()).Get("ghcr.io"))!;
+        var ex = Assert.Catch<PromotionException>(() => new CredentialStore(Env()).Get("ghcr.io"))!;
 
         Assert.That(ex.Message, Does.Contain(Path.Combine(_dockerConfig, "config.json")));
         Assert.That(ex.Message, Does.Contain("line 3"));
@@ -155,7 +155,7 @@ public sealed class CredentialStoreTests
     {
         WriteConfig(new { auths = new Dictionary<string, object> { ["ghcr.io"] = new { auth = "%%%not-base64%%%" } } });
 
-        var ex = Assert.Throws<PromotionException>(() => new CredentialStore(Env()).Get("ghcr.io"))!;
+        var ex = Assert.Catch<PromotionException>(() => new CredentialStore(Env()).Get("ghcr.io"))!;
 
         Assert.That(ex.Message, Does.Contain("docker login"));
         Assert.That(ex.Message, Does.Not.Contain("not-base64"));
@@ -259,7 +259,7 @@ public sealed class CredentialStoreTests
     {
         WriteConfig(new { credHelpers = new Dictionary<string, string> { ["ghcr.io"] = "absent-" + Guid.NewGuid().ToString("N")[..8] } });
 
-        var ex = Assert.Throws<PromotionException>(() => new CredentialStore(Env()).Get("ghcr.io"))!;
+        var ex = Assert.Catch<PromotionException>(() => new CredentialStore(Env()).Get("ghcr.io"))!;
 
         Assert.That(ex.Message, Does.Match("docker-credential-absent-[0-9a-f]{8} is not on PATH"));
         Assert.That(ex.Message, Does.Contain(Path.Combine(_dockerConfig, "config.json")));
@@ -271,7 +271,7 @@ public sealed class CredentialStoreTests
         using var _ = WithHelperScript("test", "#!/bin/sh\ncat >/dev/null\necho 'not json'\n");
         WriteConfig(new { credsStore = "test" });
 
-        var ex = Assert.Throws<PromotionException>(() => new CredentialStore(Env()).Get("ghcr.io"))!;
+        var ex = Assert.Catch<PromotionException>(() => new CredentialStore(Env()).Get("ghcr.io"))!;
 
         Assert.That(ex.Message, Does.Contain("docker-credential-test"));
         Assert.That(ex.Message, Does.Contain("not JSON"));
@@ -286,7 +286,7 @@ public sealed class CredentialStoreTests
         var store = new CredentialStore(Env()) { HelperTimeout = TimeSpan.FromSeconds(1) };
         var clock = System.Diagnostics.Stopwatch.StartNew();
 
-        var ex = Assert.Throws<PromotionException>(() => store.Get("ghcr.io"))!;
+        var ex = Assert.Catch<PromotionException>(() => store.Get("ghcr.io"))!;
 
         Assert.That(clock.Elapsed, Is.LessThan(TimeSpan.FromSeconds(10)));
         Assert.That(ex.Message, Does.Contain("docker-credential-test did not answer within 1 s for ghcr.io"));

@@ -67,7 +67,7 @@ public sealed class DigestTests
     {
         Assert.That(Digest.TryParse(text, out _), Is.False);
         if (text is null) return;
-        var ex = Assert.Throws<PromotionException>(() => Digest.Parse(text))!;
+        var ex = Assert.Catch<PromotionException>(() => Digest.Parse(text))!;
         Assert.That(ex.Message, Does.Contain($"'{text.Replace('\n', ' ')}'")); // messages are one line
         Assert.That(ex.Message, Does.Contain("sha256:<64 lowercase hex>"));
     }

@@ -111,7 +111,7 @@ public sealed class ImageReferenceTests
     [TestCase("bad_host.io/app", "not a valid registry")]
     public void Invalid_references_fail_with_one_line_naming_the_input(string text, string why)
     {
-        var ex = Assert.Throws<PromotionException>(() => ImageReference.Parse(text))!;
+        var ex = Assert.Catch<PromotionException>(() => ImageReference.Parse(text))!;
 
         Assert.That(ex.Message, Does.Contain($"'{text}'"));
         Assert.That(ex.Message, Does.Contain(why));
@@ -125,7 +125,7 @@ public sealed class ImageReferenceTests
     {
         Assert.That(ImageReference.Parse("app:" + new string('a', 128)).Tag, Has.Length.EqualTo(128));
 
-        var ex = Assert.Throws<PromotionException>(() => ImageReference.Parse("app:" + new string('a', 129)))!;
+        var ex = Assert.Catch<PromotionException>(() => ImageReference.Parse("app:" + new string('a', 129)))!;
         Assert.That(ex.Message, Does.Contain("at most 128"));
     }
 
@@ -135,7 +135,7 @@ public sealed class ImageReferenceTests
         Assert.That(ImageReference.Parse("ghcr.io/" + new string('a', 247)).Name, Has.Length.EqualTo(255));
 
         var text = "ghcr.io/" + new string('a', 248);
-        var ex = Assert.Throws<PromotionException>(() => ImageReference.Parse(text))!;
+        var ex = Assert.Catch<PromotionException>(() => ImageReference.Parse(text))!;
 
         Assert.That(ex.Message, Does.Contain("longer than 255"));
         Assert.That(ex.Message, Does.Contain($"'{text}'"));
@@ -150,9 +150,9 @@ public sealed class ImageReferenceTests
         Assert.That(tagged.ToString(), Is.EqualTo("ghcr.io/acme/app:v2"));
         Assert.That(tagged.Digest, Is.Null);
 
-        var ex = Assert.Throws<PromotionException>(() => pinned.WithTag("not valid"))!;
+        var ex = Assert.Catch<PromotionException>(() => pinned.WithTag("not valid"))!;
         Assert.That(ex.Message, Does.Contain("'not valid'"));
-        Assert.Throws<PromotionException>(() => pinned.WithTag("v1\n"));
-        Assert.Throws<PromotionException>(() => pinned.WithTag("v\u00e9"));
+        Assert.Catch<PromotionException>(() => pinned.WithTag("v1\n"));
+        Assert.Catch<PromotionException>(() => pinned.WithTag("v\u00e9"));
     }
 }

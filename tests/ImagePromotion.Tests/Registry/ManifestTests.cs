@@ -112,11 +112,11 @@ public sealed class ManifestTests
     {
         var bytes = Bytes("""{"schemaVersion":1,"name":"app","tag":"v1","architecture":"amd64","fsLayers":[],"history":[],"signatures":[]}""");
 
-        var ex = Assert.Throws<PromotionException>(() => Manifest.Parse(bytes, "application/vnd.docker.distribution.manifest.v1+prettyjws", "reg/app:v1"))!;
+        var ex = Assert.Catch<PromotionException>(() => Manifest.Parse(bytes, "application/vnd.docker.distribution.manifest.v1+prettyjws", "reg/app:v1"))!;
 
         Assert.That(ex.Message, Does.Contain("reg/app:v1"));
         Assert.That(ex.Message, Does.Contain("schema 1"));
-        Assert.That(ex.Message, Does.Contain("rebuild"));
+        Assert.That(ex.Message, Does.Contain("re-push the image"));
     }
 
     [Test]
@@ -124,7 +124,7 @@ public sealed class ManifestTests
     {
         var bytes = Bytes("""{"schemaVersion":2,"mediaType":"application/vnd.example.thing+json","layers":[]}""");
 
-        var ex = Assert.Throws<PromotionException>(() => Manifest.Parse(bytes, null, "reg/app:v1"))!;
+        var ex = Assert.Catch<PromotionException>(() => Manifest.Parse(bytes, null, "reg/app:v1"))!;
 
         Assert.That(ex.Message, Does.Contain("'application/vnd.example.thing+json'"));
         Assert.That(ex.Message, Does.Contain("reg/app:v1"));
@@ -133,7 +133,7 @@ public sealed class ManifestTests
     [Test]
     public void A_document_with_no_recognisable_type_says_so()
     {
-        var ex = Assert.Throws<PromotionException>(() => Manifest.Parse(Bytes("""{"schemaVersion":2}"""), null, "reg/app:v1"))!;
+        var ex = Assert.Catch<PromotionException>(() => Manifest.Parse(Bytes("""{"schemaVersion":2}"""), null, "reg/app:v1"))!;
         Assert.That(ex.Message, Does.Contain("'(none)'"));
     }
 
@@ -143,7 +143,7 @@ public sealed class ManifestTests
         var bytes = new byte[Manifest.MaxBytes + 1];
         Array.Fill(bytes, (byte)' ');
 
-        var ex = Assert.Throws<PromotionException>(() => Manifest.Parse(bytes, MediaTypes.OciManifest, "reg/app:big"))!;
+        var ex = Assert.Catch<PromotionException>(() => Manifest.Parse(bytes, MediaTypes.OciManifest, "reg/app:big"))!;
 
         Assert.That(ex.Message, Does.Contain("reg/app:big"));
         Assert.That(ex.Message, Does.Contain($"{Manifest.MaxBytes + 1} bytes"));
@@ -156,7 +156,7 @@ public sealed class ManifestTests
         var bytes = Bytes(ImageJson(MediaTypes.OciManifest, "c", "l"));
         var expected = Digest.Sha256(Bytes("something else"));
 
-        var ex = Assert.Throws<PromotionException>(() => Manifest.Parse(bytes, null, "reg/app@x", expected))!;
+        var ex = Assert.Catch<PromotionException>(() => Manifest.Parse(bytes, null, "reg/app@x", expected))!;
 
         Assert.That(ex.Message, Does.Contain(expected.ToString()));
         Assert.That(ex.Message, Does.Contain("does not match"));
@@ -171,7 +171,7 @@ public sealed class ManifestTests
     [TestCase("""{"schemaVersion":2,"mediaType":"application/vnd.oci.image.index.v1+json","manifests":[{"mediaType":"x","digest":"sha256:e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855","size":-1}]}""", "without a valid size")]
     public void Malformed_documents_fail_with_one_line_naming_the_manifest(string json, string why)
     {
-        var ex = Assert.Throws<PromotionException>(() => Manifest.Parse(Bytes(json), null, "reg/app:bad"))!;
+        var ex = Assert.Catch<PromotionException>(() => Manifest.Parse(Bytes(json), null, "reg/app:bad"))!;
 
         Assert.That(ex.Message, Does.Contain("reg/app:bad"));
         Assert.That(ex.Message, Does.Contain(why));

@@ -72,7 +72,7 @@ public sealed class RegistryClientTests
     {
         var other = Digest.Sha256("another manifest"u8);
 
-        var ex = Assert.ThrowsAsync<PromotionException>(() => _client.GetManifestAsync("raw/app", "v1", other, Ct))!;
+        var ex = Assert.CatchAsync<PromotionException>(() => _client.GetManifestAsync("raw/app", "v1", other, Ct))!;
 
         Assert.That(ex.Message, Does.Contain($"{_registry.Host}/raw/app:v1"));
         Assert.That(ex.Message, Does.Contain(other.ToString()));
@@ -91,7 +91,7 @@ public sealed class RegistryClientTests
             Assert.That(Digest.Sha256(bytes), Is.EqualTo(layer.Digest));
         }
         var missing = Digest.Sha256("no such blob"u8);
-        var ex = Assert.ThrowsAsync<PromotionException>(() => _client.GetBlobAsync("raw/app", missing, Ct))!;
+        var ex = Assert.CatchAsync<PromotionException>(() => _client.GetBlobAsync("raw/app", missing, Ct))!;
         Assert.That(ex.Message, Does.Contain(missing.ToString()).And.Contain($"{_registry.Host}/raw/app"));
     }
 
@@ -115,12 +115,11 @@ public sealed class RegistryClientTests
         var (_, gz) = TestImages.RandomLayer(0, 1000);
         var digest = Digest.Sha256(gz);
 
-        var (mounted, location) = await _client.MountBlobAsync("raw/target", digest, "raw/app", Ct);
+        var session = await _client.MountBlobAsync("raw/target", digest, "raw/app", Ct);
 
-        Assert.That(mounted, Is.False);
-        Assert.That(location, Is.Not.Null);
-        Assert.That(location!.Authority, Is.EqualTo(_registry.Host));
-        await _client.CompleteUploadAsync("raw/target", location, digest, new ByteArrayContent(gz), Ct);
+        Assert.That(session, Is.Not.Null, "202: declined, with an upload session instead of 201");
+        Assert.That(session!.Location.Authority, Is.EqualTo(_registry.Host));
+        await _client.CompleteUploadAsync("raw/target", session, digest, new ByteArrayContent(gz), Ct);
         Assert.That(await _client.BlobExistsAsync("raw/target", digest, Ct), Is.True);
     }
 
@@ -151,7 +150,7 @@ public sealed class RegistryClientTests
         }, Ct);
         var client = new RegistryClient(_transport, server.Host);
 
-        var ex = Assert.ThrowsAsync<PromotionException>(() => client.GetManifestAsync("raw/app", "huge", null, Ct))!;
+        var ex = Assert.CatchAsync<PromotionException>(() => client.GetManifestAsync("raw/app", "huge", null, Ct))!;
 
         Assert.That(ex.Message, Does.Contain($"{server.Host}/raw/app:huge"));
         Assert.That(ex.Message, Does.Contain($"{Manifest.MaxBytes}-byte limit"));

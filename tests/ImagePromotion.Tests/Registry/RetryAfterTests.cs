@@ -19,14 +19,14 @@ public sealed class RetryAfterTests
     public void Seconds_are_taken_as_given()
     {
         using var r = TooMany("120");
-        Assert.That(RetryHandler.RetryAfter(r), Is.EqualTo(TimeSpan.FromSeconds(120)));
+        Assert.That(RegistryRetry.RetryAfter(r), Is.EqualTo(TimeSpan.FromSeconds(120)));
     }
 
     [Test]
     public void Zero_seconds_means_now()
     {
         using var r = TooMany("0");
-        Assert.That(RetryHandler.RetryAfter(r), Is.EqualTo(TimeSpan.Zero));
+        Assert.That(RegistryRetry.RetryAfter(r), Is.EqualTo(TimeSpan.Zero));
     }
 
     [Test]
@@ -36,14 +36,14 @@ public sealed class RetryAfterTests
         using var r = TooMany(at.ToString("R"));
 
         // HTTP dates have whole seconds.
-        Assert.That(RetryHandler.RetryAfter(r)!.Value.TotalSeconds, Is.InRange(28.0, 30.5));
+        Assert.That(RegistryRetry.RetryAfter(r)!.Value.TotalSeconds, Is.InRange(28.0, 30.5));
     }
 
     [Test]
     public void An_http_date_in_the_past_means_now()
     {
         using var r = TooMany(DateTimeOffset.UtcNow.AddMinutes(-5).ToString("R"));
-        Assert.That(RetryHandler.RetryAfter(r), Is.EqualTo(TimeSpan.Zero));
+        Assert.That(RegistryRetry.RetryAfter(r), Is.EqualTo(TimeSpan.Zero));
     }
 
     [Test]
@@ -51,8 +51,8 @@ public sealed class RetryAfterTests
     {
         using var none = TooMany(null);
         using var junk = TooMany("soon");
-        Assert.That(RetryHandler.RetryAfter(none), Is.Null);
-        Assert.That(RetryHandler.RetryAfter(junk), Is.Null);
+        Assert.That(RegistryRetry.RetryAfter(none), Is.Null);
+        Assert.That(RegistryRetry.RetryAfter(junk), Is.Null);
     }
 
     [Test]
@@ -60,7 +60,7 @@ public sealed class RetryAfterTests
     {
         using var r = new HttpResponseMessage(HttpStatusCode.ServiceUnavailable);
         r.Headers.RetryAfter = new RetryConditionHeaderValue(TimeSpan.FromSeconds(7));
-        Assert.That(RetryHandler.RetryAfter(r), Is.EqualTo(TimeSpan.FromSeconds(7)));
+        Assert.That(RegistryRetry.RetryAfter(r), Is.EqualTo(TimeSpan.FromSeconds(7)));
     }
 
     [TestCase(HttpStatusCode.TooManyRequests, true)]
@@ -71,7 +71,7 @@ public sealed class RetryAfterTests
     [TestCase(HttpStatusCode.Unauthorized, false)]
     [TestCase(HttpStatusCode.NotImplemented, false)]
     public void Only_transient_statuses_are_retried(HttpStatusCode status, bool retried) =>
-        Assert.That(RetryHandler.IsRetryableStatus(status), Is.EqualTo(retried));
+        Assert.That(RegistryRetry.IsRetryableStatus(status), Is.EqualTo(retried));
 
     [Test]
     public void Streamed_bodies_are_never_replayed()

@@ -117,7 +117,7 @@ public sealed class AuthTests
         await source.ResetRequestLogAsync(Ct);
         source.TokenServer?.ResetRequests();
 
-        var ex = Assert.ThrowsAsync<PromotionException>(() =>
+        var ex = Assert.CatchAsync<PromotionException>(() =>
             engine.CopyAsync(source.Reference("dev/app", "v1"), destination.Reference("dev/app", "v1"), ct: Ct))!;
 
         OneLine.AssertClear(ex, $"registry {source.Host}", "check the user name and password");

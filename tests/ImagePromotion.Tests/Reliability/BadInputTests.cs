@@ -182,7 +182,7 @@ public sealed class BadInputTests
 
         var ex = Assert.CatchAsync(() => engine.CopyAsync($"{proxy.Host}/team/app@{_image.Digest}", _registry.Reference("team/copied", "v1"), ct: Ct))!;
 
-        OneLine.AssertClear(ex, $"team/app:{_image.Digest}", "does not match its digest");
+        OneLine.AssertClear(ex, $"team/app@{_image.Digest}", "does not match its digest");
         await AssertNoWriteAsync();
     }
 }

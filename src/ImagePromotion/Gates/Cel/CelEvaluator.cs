@@ -59,8 +59,13 @@ internal sealed class CelEvaluator(IReadOnlyDictionary<string, object?> variable
     private object? Select(SelectNode sel)
     {
         // A dotted name may itself be a variable ("image.digest" bound as one name); it wins over selection.
-        if (!sel.TestOnly && QualifiedName(sel) is { } qualified && !IsLocal(qualified) && variables.TryGetValue(qualified, out var bound))
-            return bound;
+        if (!sel.TestOnly && QualifiedName(sel) is { } qualified && !IsLocal(qualified))
+        {
+            if (variables.TryGetValue(qualified, out var bound)) return bound;
+            // Qualified type names (google.protobuf.Timestamp, google.protobuf.Duration) are identifiers
+            // (langdef "Name Resolution"), unless their first segment is a variable.
+            if (CelTypes.ByName.TryGetValue(qualified, out var type) && !variables.ContainsKey(qualified.Split('.')[0])) return type;
+        }
         var operand = Eval(sel.Operand);
         if (operand is not CelMap map)
             throw new CelRuntimeException($"type '{CelTypes.NameOf(operand)}' does not support field selection ('.{sel.Field}')");

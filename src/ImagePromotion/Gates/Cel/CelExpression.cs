@@ -36,7 +36,10 @@ public sealed class CelExpression
 
     /// <summary>
     /// Evaluates against variables; values are converted with <see cref="CelTypes.FromClr"/>, so ints,
-    /// string lists and string dictionaries can be passed directly. Returns the value or a <see cref="CelError"/>.
+    /// string lists, string dictionaries, DateTimeOffset and TimeSpan can be passed directly. Returns the value
+    /// (timestamps and durations as <see cref="CelTimestamp"/> and <see cref="CelDuration"/>, which keep
+    /// CEL's nanoseconds) or a <see cref="CelError"/>; a variable that cannot be converted throws
+    /// <see cref="ArgumentException"/>.
     /// </summary>
     public object? Evaluate(IReadOnlyDictionary<string, object?>? variables = null)
     {

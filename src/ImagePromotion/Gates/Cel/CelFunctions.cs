@@ -58,20 +58,20 @@ internal static class CelFunctions
             ("type", 1) => CelTypes.TypeOf(all[0]),
             ("timestamp", 1) => all[0] switch
             {
-                DateTimeOffset t => t,
+                CelTimestamp t => t,
                 string s => CelTime.ParseTimestamp(s),
-                long l => l is < -62135596800 or > 253402300799
-                    ? throw new CelRuntimeException("timestamp out of range") : DateTimeOffset.FromUnixTimeSeconds(l),
+                long l => CelTime.FromUnixSeconds(l),
                 _ => throw CelOperators.NoOverload(name, all),
             },
             ("duration", 1) => all[0] switch
             {
-                TimeSpan d => d,
+                CelDuration d => d,
                 string s => CelTime.ParseDuration(s),
                 _ => throw CelOperators.NoOverload(name, all),
             },
-            (_, 1 or 2) when hasTarget && all[0] is DateTimeOffset t => TimestampPart(name, t, all),
-            (_, 1) when hasTarget && all[0] is TimeSpan d => DurationPart(name, d, all),
+            (_, 1) when hasTarget && all[0] is CelTimestamp t && CelTime.TimestampPart(name, t, null) is { } part => part,
+            (_, 2) when hasTarget && all is [CelTimestamp t, string zone] && CelTime.TimestampPart(name, t, zone) is { } part => part,
+            (_, 1) when hasTarget && all[0] is CelDuration d && CelTime.DurationPart(name, d) is { } part => part,
             _ when !Known.Contains(name) => throw new CelRuntimeException($"undeclared reference to function '{name}'"),
             _ => throw new CelRuntimeException($"no such overload: {name}({string.Join(", ", all.Select(CelTypes.NameOf))})"),
         };
@@ -137,8 +137,8 @@ internal static class CelFunctions
             case string s:
                 return long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var r)
                     ? r : throw new CelRuntimeException($"cannot convert '{s}' to int");
-            case DateTimeOffset t: return t.ToUnixTimeSeconds();
-            case TimeSpan ts: return ts.Ticks / TimeSpan.TicksPerSecond;
+            case CelTimestamp t: return t.UnixSeconds;
+            case CelDuration d: return d.Nanoseconds / CelDuration.NanosPerSecond;
             default: throw CelOperators.NoOverload("int", v);
         }
     }
@@ -185,8 +185,8 @@ internal static class CelFunctions
         double d => double.IsNaN(d) ? "NaN" : double.IsPositiveInfinity(d) ? "+Inf" : double.IsNegativeInfinity(d) ? "-Inf"
             : d.ToString("R", CultureInfo.InvariantCulture).Replace("E", "e"),
         CelBytes b => Utf8OrError(b),
-        DateTimeOffset t => CelTime.FormatTimestamp(t),
-        TimeSpan d => CelTime.FormatDuration(d),
+        CelTimestamp t => CelTime.FormatTimestamp(t),
+        CelDuration d => CelTime.FormatDuration(d),
         CelType t => t.Name,
         _ => throw CelOperators.NoOverload("string", v),
     };
@@ -195,51 +195,5 @@ internal static class CelFunctions
     {
         try { return CelTypes.Utf8(b); }
         catch (DecoderFallbackException) { throw new CelRuntimeException("bytes are not valid UTF-8"); }
-    }
-
-    private static long TimestampPart(string name, DateTimeOffset t, object?[] all)
-    {
-        var local = t;
-        if (all.Length == 2)
-        {
-            if (all[1] is not string zone) throw CelOperators.NoOverload(name, all);
-            local = TimeZoneInfo.ConvertTime(t, FindZone(zone));
-        }
-        var dt = local.DateTime;
-        return name switch
-        {
-            "getFullYear" => dt.Year,
-            "getMonth" => dt.Month - 1,
-            "getDayOfYear" => dt.DayOfYear - 1,
-            "getDayOfMonth" => dt.Day - 1,
-            "getDate" => dt.Day,
-            "getDayOfWeek" => (long)dt.DayOfWeek,
-            "getHours" => dt.Hour,
-            "getMinutes" => dt.Minute,
-            "getSeconds" => dt.Second,
-            "getMilliseconds" => dt.Millisecond,
-            _ => throw CelOperators.NoOverload(name, all),
-        };
-    }
-
-    private static long DurationPart(string name, TimeSpan d, object?[] all) => name switch
-    {
-        "getHours" => (long)d.TotalHours,
-        "getMinutes" => (long)d.TotalMinutes,
-        "getSeconds" => (long)d.TotalSeconds,
-        "getMilliseconds" => (long)d.TotalMilliseconds, // totals, like getHours/getMinutes/getSeconds
-        _ => throw CelOperators.NoOverload(name, all),
-    };
-
-    private static TimeZoneInfo FindZone(string zone)
-    {
-        // cel-spec allows a fixed offset ("+05:30") as well as an IANA name.
-        if (zone.Length == 6 && zone[0] is '+' or '-' && TimeSpan.TryParseExact(zone[1..], @"hh\:mm", CultureInfo.InvariantCulture, out var off))
-            return TimeZoneInfo.CreateCustomTimeZone(zone, zone[0] == '-' ? -off : off, zone, zone);
-        try { return TimeZoneInfo.FindSystemTimeZoneById(zone); }
-        catch (Exception e) when (e is TimeZoneNotFoundException or InvalidTimeZoneException)
-        {
-            throw new CelRuntimeException($"unknown time zone '{zone}'");
-        }
     }
 }

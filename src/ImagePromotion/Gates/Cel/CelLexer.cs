@@ -5,7 +5,7 @@ namespace ImagePromotion.Gates.Cel;
 
 internal enum TokenKind
 {
-    End, Int, Uint, Double, String, Bytes, Ident,
+    End, Int, Uint, Double, String, Bytes, Ident, QuotedIdent,
     LParen, RParen, LBracket, RBracket, LBrace, RBrace, Dot, Comma, Colon, Question,
     Not, Minus, Plus, Star, Slash, Percent, Eq, Ne, Lt, Le, Gt, Ge, And, Or, In,
     True, False, Null,
@@ -23,12 +23,6 @@ internal sealed class CelSyntaxException(string message, int column) : Exception
 /// <summary>Turns CEL source into tokens, decoding number and string literals (escapes, raw and triple quotes).</summary>
 internal sealed class CelLexer(string source)
 {
-    private static readonly HashSet<string> Reserved =
-    [
-        "as", "break", "const", "continue", "else", "for", "function", "if", "import", "let", "loop",
-        "package", "namespace", "return", "var", "void", "while",
-    ];
-
     private int _pos;
 
     public List<Token> Tokenize()
@@ -65,6 +59,7 @@ internal sealed class CelLexer(string source)
         var c = source[_pos];
         if (char.IsAsciiDigit(c) || (c == '.' && char.IsAsciiDigit(Peek(1)))) return Number();
         if (c is '"' or '\'') return Text(start, raw: false, bytes: false);
+        if (c == '`') return QuotedIdentifier(start);
         if (char.IsAsciiLetter(c) || c == '_')
         {
             // String prefixes: r/R (raw), b/B (bytes), in either order.
@@ -77,7 +72,8 @@ internal sealed class CelLexer(string source)
                 "false" => new Token(TokenKind.False, word, start + 1, false),
                 "null" => new Token(TokenKind.Null, word, start + 1),
                 "in" => new Token(TokenKind.In, word, start + 1),
-                _ when Reserved.Contains(word) => throw new CelSyntaxException($"'{word}' is a reserved word", start + 1),
+                // Reserved words (as, if, ...) lex as identifiers: the parser allows them as field
+                // selectors and receiver-call names and rejects them everywhere else.
                 _ => new Token(TokenKind.Ident, word, start + 1),
             };
         }
@@ -103,6 +99,19 @@ internal sealed class CelLexer(string source)
             _ => throw new CelSyntaxException($"unexpected character '{c}'", start + 1),
         };
         return new Token(kind, source[start.._pos], start + 1);
+    }
+
+    // A backtick-quoted field name, e.g. labels.`app.kubernetes.io/name` (cel-spec fields.textproto,
+    // quoted_map_fields; cel-go's ESC_IDENTIFIER: letters, digits, '_', '.', '-', '/' and spaces).
+    private Token QuotedIdentifier(int start)
+    {
+        _pos++;
+        var nameStart = _pos;
+        while (_pos < source.Length && (char.IsAsciiLetterOrDigit(source[_pos]) || source[_pos] is '_' or '.' or '-' or '/' or ' ')) _pos++;
+        if (_pos >= source.Length || source[_pos] != '`' || _pos == nameStart)
+            throw new CelSyntaxException("a quoted field name is letters, digits, '_', '.', '-', '/' or spaces between backticks", start + 1);
+        _pos++;
+        return new Token(TokenKind.QuotedIdent, source[start.._pos], start + 1, source[nameStart..(_pos - 1)]);
     }
 
     private bool IsPrefixedQuote(out bool raw, out bool bytes, out int length)

@@ -23,8 +23,8 @@ internal static class CelOperators
             case (string x, string y): return string.Equals(x, y, StringComparison.Ordinal);
             case (bool x, bool y): return x == y;
             case (CelBytes x, CelBytes y): return x.Equals(y);
-            case (DateTimeOffset x, DateTimeOffset y): return x == y;
-            case (TimeSpan x, TimeSpan y): return x == y;
+            case (CelTimestamp x, CelTimestamp y): return x == y;
+            case (CelDuration x, CelDuration y): return x == y;
             case (CelType x, CelType y): return x.Name == y.Name;
             case (CelMap x, CelMap y):
                 if (x.Count != y.Count) return false;
@@ -48,8 +48,8 @@ internal static class CelOperators
         (string x, string y) => Math.Sign(CompareCodePoints(x, y)),
         (bool x, bool y) => x.CompareTo(y),
         (CelBytes x, CelBytes y) => Math.Sign(x.CompareTo(y)),
-        (DateTimeOffset x, DateTimeOffset y) => x.CompareTo(y),
-        (TimeSpan x, TimeSpan y) => x.CompareTo(y),
+        (CelTimestamp x, CelTimestamp y) => x.CompareTo(y),
+        (CelDuration x, CelDuration y) => x.CompareTo(y),
         _ => throw NoOverload(op, a, b),
     };
 
@@ -97,13 +97,13 @@ internal static class CelOperators
                 (string x, string y) => x + y,
                 (CelBytes x, CelBytes y) => new CelBytes([.. x.Value, .. y.Value]),
                 (IReadOnlyList<object?> x, IReadOnlyList<object?> y) when a is not CelMap && b is not CelMap => x.Concat(y).ToArray(),
-                (DateTimeOffset x, TimeSpan y) => CelTime.CheckRange(x + y),
-                (TimeSpan x, DateTimeOffset y) => CelTime.CheckRange(y + x),
-                (TimeSpan x, TimeSpan y) => CelTime.CheckRange(x + y),
+                (CelTimestamp x, CelDuration y) => CelTime.Add(x, y),
+                (CelDuration x, CelTimestamp y) => CelTime.Add(y, x),
+                (CelDuration x, CelDuration y) => CelTime.Add(x, y),
                 _ => throw NoOverload("_+_", a, b),
             };
         }
-        catch (Exception e) when (e is OverflowException or ArgumentOutOfRangeException)
+        catch (OverflowException)
         {
             throw new CelRuntimeException("return error for overflow");
         }
@@ -118,13 +118,13 @@ internal static class CelOperators
                 (long x, long y) => (object)checked(x - y),
                 (ulong x, ulong y) => checked(x - y),
                 (double x, double y) => x - y,
-                (DateTimeOffset x, DateTimeOffset y) => CelTime.CheckRange(x - y),
-                (DateTimeOffset x, TimeSpan y) => CelTime.CheckRange(x - y),
-                (TimeSpan x, TimeSpan y) => CelTime.CheckRange(x - y),
+                (CelTimestamp x, CelTimestamp y) => CelTime.Subtract(x, y),
+                (CelTimestamp x, CelDuration y) => CelTime.Subtract(x, y),
+                (CelDuration x, CelDuration y) => CelTime.Subtract(x, y),
                 _ => throw NoOverload("_-_", a, b),
             };
         }
-        catch (Exception e) when (e is OverflowException or ArgumentOutOfRangeException)
+        catch (OverflowException)
         {
             throw new CelRuntimeException("return error for overflow");
         }
@@ -169,7 +169,7 @@ internal static class CelOperators
     {
         long x => x == long.MinValue ? throw new CelRuntimeException("return error for overflow") : (object)-x,
         double x => -x,
-        TimeSpan d => -d,
+        CelDuration d => CelTime.Negate(d),
         _ => throw NoOverload("-_", a),
     };
 
@@ -185,7 +185,8 @@ internal static class CelOperators
         switch (operand)
         {
             case CelMap map:
-                if (index is not (string or bool or long or ulong or double)) throw NoOverload("_[_]", operand, index);
+                // A key of a type no map key can have is simply absent (comparisons.textproto /
+                // fields.textproto map_bad_key_type: "no such key"), as heterogeneous equality implies.
                 return map.TryGet(index, out var v) ? v : throw new CelRuntimeException($"no such key: {CelTypes.Format(index)}");
             case IReadOnlyList<object?> list:
                 long i = index switch

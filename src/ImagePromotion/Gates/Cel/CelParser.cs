@@ -10,6 +10,14 @@ internal sealed class CelParser
     // Deeply nested input must fail as a syntax error, not as a stack overflow in the host.
     private const int MaxDepth = 200;
 
+    // langdef "Syntax": RESERVED words cannot be identifiers or global function names, but may be field
+    // selectors and receiver-call names ({'if': 1}.if, a.package()).
+    private static readonly HashSet<string> Reserved =
+    [
+        "as", "break", "const", "continue", "else", "for", "function", "if", "import", "let", "loop",
+        "package", "namespace", "return", "var", "void", "while",
+    ];
+
     private readonly List<Token> _tokens;
     private int _pos;
     private int _depth;
@@ -160,6 +168,12 @@ internal sealed class CelParser
             if (Current.Kind == TokenKind.Dot)
             {
                 Advance();
+                if (Current.Kind == TokenKind.QuotedIdent)
+                {
+                    var quoted = Advance();
+                    node = new SelectNode(node, (string)quoted.Value!, false, quoted.Column);
+                    continue;
+                }
                 var name = Expect(TokenKind.Ident, "a field or method name after '.'");
                 if (Current.Kind == TokenKind.LParen)
                 {
@@ -266,6 +280,7 @@ internal sealed class CelParser
 
     private CelNode Identifier(Token name)
     {
+        if (Reserved.Contains(name.Text)) throw new CelSyntaxException($"'{name.Text}' is a reserved word", name.Column);
         if (Current.Kind != TokenKind.LParen) return new IdentNode(name.Text, name.Column);
         Advance();
         var args = Arguments(TokenKind.RParen);

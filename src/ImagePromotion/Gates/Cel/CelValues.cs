@@ -5,7 +5,7 @@ namespace ImagePromotion.Gates.Cel;
 
 // CEL values are plain CLR objects so hosts and tests can read results without unwrapping:
 // null, bool, long (int), ulong (uint), double, string, CelBytes, IReadOnlyList<object?> (list), CelMap,
-// DateTimeOffset (timestamp, UTC), TimeSpan (duration), CelType. Errors are values (CelError) because
+// CelTimestamp, CelDuration (nanosecond precision, see CelTimeValues.cs), CelType. Errors are values (CelError) because
 // CEL's && and || must be able to absorb an error from either side.
 
 /// <summary>An evaluation error carried as a value, e.g. "no such overload" or "division by zero".</summary>
@@ -111,8 +111,8 @@ public static class CelTypes
         CelBytes => Bytes,
         CelMap => Map,
         IReadOnlyList<object?> => List,
-        DateTimeOffset => Timestamp,
-        TimeSpan => Duration,
+        CelTimestamp => Timestamp,
+        CelDuration => Duration,
         CelType => Type,
         _ => new CelType(v.GetType().Name),
     };
@@ -129,20 +129,22 @@ public static class CelTypes
         double d => d.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
         string s => "\"" + s.Replace("\\", "\\\\").Replace("\"", "\\\"") + "\"",
         IReadOnlyList<object?> list => "[" + string.Join(", ", list.Select(Format)) + "]",
-        DateTimeOffset t => "timestamp(\"" + CelTime.FormatTimestamp(t) + "\")",
-        TimeSpan d => "duration(\"" + CelTime.FormatDuration(d) + "\")",
+        CelTimestamp t => "timestamp(\"" + CelTime.FormatTimestamp(t) + "\")",
+        CelDuration d => "duration(\"" + CelTime.FormatDuration(d) + "\")",
         _ => v.ToString() ?? "",
     };
 
     /// <summary>
-    /// Converts a host value into a CEL value: integers widen to long, floats to double, DateTime to
-    /// timestamp, string-keyed dictionaries to maps, other sequences to lists. Unknown objects are rejected
-    /// so a policy never silently sees a CLR object it cannot inspect.
+    /// Converts a host value into a CEL value: integers widen to long, floats to double, DateTime and
+    /// DateTimeOffset to <see cref="CelTimestamp"/>, TimeSpan to <see cref="CelDuration"/>, string-keyed
+    /// dictionaries to maps, other sequences to lists. Unknown objects are rejected with an
+    /// <see cref="ArgumentException"/> so a policy never silently sees a CLR object it cannot inspect; so are
+    /// TimeSpans beyond CEL's duration range (about ±292 years).
     /// </summary>
     public static object? FromClr(object? value) => value switch
     {
         null => null,
-        bool or long or ulong or double or string or CelBytes or CelMap or CelType => value,
+        bool or long or ulong or double or string or CelBytes or CelMap or CelType or CelTimestamp or CelDuration => value,
         int i => (long)i,
         short s => (long)s,
         sbyte sb => (long)sb,
@@ -152,9 +154,9 @@ public static class CelTypes
         float f => (double)f,
         decimal m => (double)m,
         Enum e => e.ToString(),
-        DateTimeOffset t => t.ToUniversalTime(),
-        DateTime dt => new DateTimeOffset(dt.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(dt, DateTimeKind.Utc) : dt.ToUniversalTime()),
-        TimeSpan d => d,
+        DateTimeOffset t => CelTimestamp.FromDateTimeOffset(t),
+        DateTime dt => CelTimestamp.FromDateTimeOffset(new DateTimeOffset(dt.Kind == DateTimeKind.Unspecified ? DateTime.SpecifyKind(dt, DateTimeKind.Utc) : dt.ToUniversalTime())),
+        TimeSpan d => CelDuration.FromTimeSpan(d),
         byte[] bytes => new CelBytes(bytes),
         IReadOnlyList<object?> list when list.All(IsCelValue) => list,
         IDictionary dict => MapFrom(dict),
@@ -163,7 +165,7 @@ public static class CelTypes
     };
 
     private static bool IsCelValue(object? v) => v is null or bool or long or ulong or double or string or CelBytes
-        or CelMap or CelType or DateTimeOffset or TimeSpan || (v is IReadOnlyList<object?> l && l.All(IsCelValue));
+        or CelMap or CelType or CelTimestamp or CelDuration || (v is IReadOnlyList<object?> l && l.All(IsCelValue));
 
     private static CelMap MapFrom(IDictionary dict)
     {

@@ -44,26 +44,30 @@ public sealed record PromotionDescription(string Service, string Environment, st
         get
         {
             var body = new StringBuilder();
-            body.Append("## 🚀 Promote `").Append(Service).Append("` to **").Append(Environment).Append("**\n\n");
-            body.Append("This pull request updates the GitOps manifests so that **").Append(Environment)
-                .Append("** runs the exact image digest already running in **").Append(SourceEnvironment ?? "the previous environment").Append("**.\n\n");
+            // Every value is escaped (Ci.MarkdownText): reviewers approve what this body says, so no value may render as a link or markup.
+            body.Append("## 🚀 Promote ").Append(Code(Service)).Append(" to **").Append(Text(Environment)).Append("**\n\n");
+            body.Append("This pull request updates the GitOps manifests so that **").Append(Text(Environment))
+                .Append("** runs the exact image digest already running in **").Append(Text(SourceEnvironment ?? "the previous environment")).Append("**.\n\n");
             body.Append("| | |\n|---|---|\n");
             Row(body, "Service", Code(Service));
-            Row(body, "Environment", SourceEnvironment == null ? Environment : $"{SourceEnvironment} → {Environment}");
+            Row(body, "Environment", Text(SourceEnvironment == null ? Environment : $"{SourceEnvironment} → {Environment}"));
             Row(body, "Source image", Code(SourceImage));
             Row(body, "Target image", Code(TargetImage));
             Row(body, "Digest", Code(Digest.ToString()));
-            if (TriggeredBy != null) Row(body, "Triggered by", "@" + TriggeredBy.TrimStart('@'));
-            if (RunUrl != null) Row(body, "Pipeline run", $"[{RunUrl}]({RunUrl})");
+            if (TriggeredBy != null) Row(body, "Triggered by", "@" + Text(TriggeredBy.TrimStart('@')));
+            if (RunUrl != null) Row(body, "Pipeline run", Ci.MarkdownText.Link(RunUrl));
             body.Append("\n### Manifests changed\n\n");
-            foreach (var path in ManifestPaths) body.Append("- `").Append(path).Append("`\n");
+            foreach (var path in ManifestPaths) body.Append("- ").Append(Code(path)).Append('\n');
             body.Append("\n_Opened by image-promotion. Merging this pull request deploys the digest above; the image is not rebuilt._\n");
             return body.ToString();
         }
     }
 
-    private static string Code(string text) => "`" + text.Replace("`", "'", StringComparison.Ordinal) + "`";
+    private static string Code(string text) => Ci.MarkdownText.Code(text);
 
+    private static string Text(string text) => Ci.MarkdownText.Escape(text);
+
+    // Values are escaped already (a pipe included), so the row is put together as it is.
     private static void Row(StringBuilder body, string name, string value) =>
-        body.Append("| ").Append(name).Append(" | ").Append(value.Replace("|", "\\|", StringComparison.Ordinal)).Append(" |\n");
+        body.Append("| ").Append(name).Append(" | ").Append(value).Append(" |\n");
 }

@@ -118,10 +118,9 @@ public sealed class CredentialStore
         }
         if (_dockerConfig is null) return null;
         var root = _dockerConfig.RootElement;
-        // Docker Hub's credentials are stored under its legacy v1 index URL.
-        var keys = registry == ImageReference.DockerHub
-            ? new[] { "https://index.docker.io/v1/", "index.docker.io", "docker.io", "registry-1.docker.io" }
-            : new[] { registry, "https://" + registry, "http://" + registry, "https://" + registry + "/v2/", "https://" + registry + "/v1/" };
+        // Some families file credentials under other keys (Docker Hub: its legacy v1 index URL).
+        var keys = Profiles.RegistryProfiles.For(registry).CredentialKeys?.ToArray()
+            ?? new[] { registry, "https://" + registry, "http://" + registry, "https://" + registry + "/v2/", "https://" + registry + "/v1/" };
 
         if (root.TryGetProperty("credHelpers", out var helpers) && helpers.ValueKind == JsonValueKind.Object)
             foreach (var key in keys)

@@ -55,11 +55,16 @@ internal sealed class TokenClient(HttpMessageInvoker http)
         using (request)
         using (var response = await http.SendAsync(request, cancellationToken).ConfigureAwait(false))
         {
+            var service = realm.GetLeftPart(UriPartial.Path);
             if (response.StatusCode is HttpStatusCode.Unauthorized or HttpStatusCode.Forbidden)
-                throw new PromotionException($"registry {registry}: the token service {realm.GetLeftPart(UriPartial.Path)} refused the {Describe(credential)} ({(int)response.StatusCode}): check the user name and password");
+                throw new RegistryException($"registry {registry}: the token service {service} refused the {Describe(credential)} ({(int)response.StatusCode}): check the user name and password",
+                    registry, null, RegistryOperation.FetchToken, response.StatusCode, null);
             if (!response.IsSuccessStatusCode)
-                throw new PromotionException($"registry {registry}: the token service {realm.GetLeftPart(UriPartial.Path)} answered {(int)response.StatusCode} {response.ReasonPhrase}: try again later or check the registry");
-            var body = await response.Content.ReadAsByteArrayAsync(cancellationToken).ConfigureAwait(false);
+                throw new RegistryException($"registry {registry}: the token service {service} answered {(int)response.StatusCode} {response.ReasonPhrase}: try again later or check the registry",
+                    registry, null, RegistryOperation.FetchToken, response.StatusCode, null)
+                { Transient = Transport.RegistryRetry.IsRetryableStatus(response.StatusCode) };
+            var body = await Transport.BodyLimits.ReadAsync(response.Content, Transport.BodyLimits.Token,
+                $"registry {registry}: the token service {service}", cancellationToken).ConfigureAwait(false);
             return Parse(body, registry);
         }
     }

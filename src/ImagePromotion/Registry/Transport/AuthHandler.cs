@@ -32,6 +32,10 @@ internal sealed class AuthHandler(CredentialStore credentials, TokenClient token
         var sentWithoutCredentials = request.Headers.Authorization is null;
         var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         if (response.StatusCode != HttpStatusCode.Unauthorized) return response;
+        // A 401 from somewhere a redirect led (blob storage, a CDN) names a realm of its own: credentials go
+        // only to the configured host and the token realm that host names, never to a redirect target's.
+        if (response.RequestMessage?.RequestUri is { } answered && !RedirectHandler.SameOrigin(answered, request.RequestUri!))
+            return response;
 
         var challenge = response.Headers.WwwAuthenticate
             .SelectMany(h => AuthChallenge.ParseAll(h.Scheme + (h.Parameter is null ? "" : " " + h.Parameter)))
@@ -45,7 +49,10 @@ internal sealed class AuthHandler(CredentialStore credentials, TokenClient token
         // Retry once: when the request went out bare (the first of a host, or several at once before any
         // challenge was known: each must be retried, not only the one that learned it), when the challenge
         // changed, or when a cached token went stale.
-        var worthRetry = sentWithoutCredentials || learnedNow || tokenKey is not null;
+        // A token refused for insufficient scope was granted all the service would grant: a new one is no better.
+        var insufficientScope = challenge.Parameters.TryGetValue("error", out var error) && error == "insufficient_scope";
+        var stale = tokenKey is not null && !insufficientScope;
+        var worthRetry = sentWithoutCredentials || learnedNow || stale;
         if (!worthRetry || !RetryHandler.IsReplayable(request.Content)) return response;
         if (challenge.IsBasic && (credential.Username is null || credential.Password is null)) return response;
 
@@ -84,6 +91,6 @@ internal sealed class AuthHandler(CredentialStore credentials, TokenClient token
         }
     }
 
-    /// <summary>Docker Hub's API host holds credentials filed under docker.io.</summary>
-    private static string RegistryName(string host) => host == "registry-1.docker.io" ? ImageReference.DockerHub : host;
+    /// <summary>An API host holds the credentials filed under its registry's name (Docker Hub's under docker.io).</summary>
+    private static string RegistryName(string host) => Profiles.RegistryProfiles.RegistryOfApiHost(host);
 }

@@ -1,43 +1,51 @@
 using System.Net;
 using ImagePromotion.Registry.Auth;
+using ImagePromotion.Registry.Profiles;
 
 namespace ImagePromotion.Registry.Transport;
 
 /// <summary>
 /// Composes the handler chain in one place, outermost first:
-/// auth (challenges, token cache) → retry (backoff, Retry-After) → scheme (HTTPS, loopback/insecure HTTP)
-/// → redirects (no credentials to other hosts) → counting → sockets.
-/// Token requests use the same chain without the auth handler.
+/// auth (challenges, token cache) → retry (Polly: backoff, Retry-After, header timeout) → scheme (HTTPS,
+/// loopback/insecure HTTP) → redirects (no credentials to other hosts) → counting → body idle timeout → sockets.
+/// Token requests use the same chain without the auth handler. One transport holds the run's token cache,
+/// connection pool, <see cref="Behaviours"/> (what each registry turned out to do) and <see cref="Events"/>.
 /// </summary>
 public sealed class RegistryTransport : IDisposable
 {
-    private readonly SocketsHttpHandler _sockets;
+    private readonly CertificateTrust _sockets;
 
     public RequestCounter Counter { get; } = new();
     public CredentialStore Credentials { get; }
     public TransportOptions Options { get; }
     public HttpMessageInvoker Http { get; }
+    /// <summary>Progress, retries and blob transfers as they happen, for a host to render (<see cref="TransferEvent"/>).</summary>
+    public TransferEvents Events { get; } = new();
+    /// <summary>Each registry's profile and what this run learned about it.</summary>
+    public RegistryBehaviours Behaviours { get; }
 
     public RegistryTransport(TransportOptions? options = null, CredentialStore? credentials = null)
     {
         Options = options ?? new TransportOptions();
         Credentials = credentials ?? new CredentialStore();
-        _sockets = new SocketsHttpHandler
+        Behaviours = new RegistryBehaviours(Options.Families);
+        var connectTimeout = Options.ConnectTimeout;
+        _sockets = new CertificateTrust(() => new SocketsHttpHandler
         {
             AllowAutoRedirect = false,
             AutomaticDecompression = DecompressionMethods.None, // blobs are hashed as the registry stores them
-            ConnectTimeout = Options.ConnectTimeout,
+            ConnectTimeout = connectTimeout,
             PooledConnectionLifetime = TimeSpan.FromMinutes(5),
             MaxConnectionsPerServer = 32,
             UseCookies = false,
-        };
-        if (CertificateTrust.ForBundle(Options.CaBundlePath) is { } validate)
-            _sockets.SslOptions.RemoteCertificateValidationCallback = validate;
+        }, Options.CaBundles);
 
-        var tokenChain = Chain(new RetryHandler(Options), new SchemeHandler(Options), new RedirectHandler(), new CountingHandler(Counter));
+        var tokenChain = Chain(new RetryHandler(Options, Events), new SchemeHandler(Options), new RedirectHandler(),
+            new CountingHandler(Counter), new IdleTimeoutHandler(Options));
         var tokenClient = new TokenClient(new HttpMessageInvoker(tokenChain, disposeHandler: false));
         Http = new HttpMessageInvoker(
-            Chain(new AuthHandler(Credentials, tokenClient), new RetryHandler(Options), new SchemeHandler(Options), new RedirectHandler(), new CountingHandler(Counter)),
+            Chain(new AuthHandler(Credentials, tokenClient), new RetryHandler(Options, Events), new SchemeHandler(Options),
+                new RedirectHandler(), new CountingHandler(Counter), new IdleTimeoutHandler(Options)),
             disposeHandler: true);
     }
 

@@ -29,7 +29,7 @@ internal sealed class SchemeHandler(TransportOptions options) : DelegatingHandle
         {
             // The other side speaks TLS, so plain HTTP is no answer (it would come back as a baffling 400),
             // and retrying cannot make the certificate trusted.
-            throw new PromotionException($"registry {host} presented a TLS certificate that is not trusted ({why}): give its CA certificate as a PEM bundle (CaBundlePath, promote-copy --ca-bundle=PATH)", ex);
+            throw new PromotionException($"registry {host} presented a TLS certificate that is not trusted ({why}): give its CA certificate as a PEM bundle (registries.<name>.caBundle, promote-copy --ca-bundle=PATH)", ex);
         }
         catch (HttpRequestException ex) when (request.RequestUri!.Scheme == Uri.UriSchemeHttps
                                               && ImageReference.IsLoopbackHost(host) && IsNotTls(ex))

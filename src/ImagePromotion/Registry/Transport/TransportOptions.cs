@@ -5,14 +5,22 @@ public sealed record TransportOptions
 {
     /// <summary>Hosts (host:port) where plain HTTP is allowed without trying HTTPS first.</summary>
     public IReadOnlySet<string> InsecureRegistries { get; init; } = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-    /// <summary>A PEM bundle of extra CA certificates trusted for HTTPS registries.</summary>
-    public string? CaBundlePath { get; init; }
+    /// <summary>
+    /// PEM bundles of extra CA certificates, per registry host (host:port): each bundle is trusted for its own
+    /// registry only, never for another one or for the storage a registry redirects to.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> CaBundles { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Registry family per host (host:port → <c>harbor</c>, <c>pulp</c>, …) for self-hosted registries the host name cannot tell.</summary>
+    public IReadOnlyDictionary<string, string> Families { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+    /// <summary>Attempts per request (the first one included); streamed uploads are retried by the blob copier instead.</summary>
     public int MaxAttempts { get; init; } = 5;
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
-    /// <summary>The longest <c>Retry-After</c> we wait out; beyond it the 429 is reported.</summary>
+    /// <summary>The longest <c>Retry-After</c> we wait out (default 60 s); a registry asking for longer gets its 429 reported at once.</summary>
     public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(60);
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
-    /// <summary>How long a request may wait for response headers before it counts as a dropped connection.</summary>
+    /// <summary>How long a request may wait for response headers (default 120 s); then it fails naming the registry and is retried.</summary>
     public TimeSpan ResponseHeadersTimeout { get; init; } = TimeSpan.FromSeconds(120);
+    /// <summary>How long a response body may send nothing before the read fails (default 120 s): a slow drip never hangs a run.</summary>
+    public TimeSpan BodyIdleTimeout { get; init; } = TimeSpan.FromSeconds(120);
 }

@@ -80,12 +80,12 @@ public sealed class GatedPromotionTests
 
         using var fresh = EvidenceStoreTests.Transport(_sandbox.Prod);
         var inspection = await new EvidenceInspector(fresh, new Logging.MemoryLog())
-            .InspectAsync(ImageReference.Parse($"{_sandbox.Prod.Host}/{repository}:production"), CancellationToken.None);
+            .InspectAsync(ImageReference.Parse($"{_sandbox.Prod.Host}/{repository}:production"), TrustedKeys.None, "", CancellationToken.None);
         Assert.That(inspection.Failed, Is.Empty);
-        var kinds = inspection.Pieces.Select(p => p.Entry.ArtifactType).ToArray();
-        Assert.That(kinds.Count(k => k == EvidenceTypes.ScanResult), Is.EqualTo(1), "the scan travelled with the digest");
-        var records = inspection.Pieces.Where(p => p.Entry.ArtifactType == EvidenceTypes.PromotionRecord)
-            .Select(p => PromotionRecord.FromJson(p.Content!)).ToArray();
+        var kinds = inspection.Pieces.Select(p => p.Entry.Kind).ToArray();
+        Assert.That(kinds.Count(k => k == ImagePromotion.Evidence.Attestations.EvidenceKind.ScanResult), Is.EqualTo(1), "the scan travelled with the digest");
+        var records = inspection.Pieces.Where(p => p.Entry.Kind == ImagePromotion.Evidence.Attestations.EvidenceKind.PromotionRecord)
+            .Select(p => PromotionRecord.FromJson(p.Predicate!)).ToArray();
         Assert.That(records.Select(r => r.To), Is.EquivalentTo(new[] { "staging", "production" }));
         Assert.That(records.Single(r => r.To == "production").Gates, Has.Count.EqualTo(5));
     }
