@@ -126,7 +126,7 @@ PromotionConfig LoadConfig()
 /// <summary>
 /// The commit this run is for: the checkout's (git HEAD), because that is what BuildOnce builds. A CI variable
 /// naming another commit (GITHUB_SHA in a workflow_run job is the default branch's head, not the checkout) is an
-/// error naming both; without git metadata (CodePipeline's CODE_ZIP source) the CI variable is all there is.
+/// error naming both when the run builds or pushes (elsewhere a warning, and the checkout's commit); without git metadata (CodePipeline's CODE_ZIP source) the CI variable is all there is.
 /// --commit names the commit explicitly: for a promotion of an earlier build, or a job whose checkout is
 /// deliberate (promote-staging.yml passes the triggering run's head_sha); a build of it must be the checkout.
 /// </summary>
@@ -147,7 +147,13 @@ string DetectCommit(bool builds)
         if (string.IsNullOrEmpty(named)) continue;
         if (checkout is null) return named;
         if (!BuildRevision.Matches(checkout, named))
-            throw new PromotionException($"{name}={named} names another commit than the checkout ({checkout}): check out {named}, or pass --commit={checkout} when the checkout is the commit meant (a workflow_run job's head_sha)");
+        {
+            var message = $"{name}={named} names another commit than the checkout ({checkout}): check out {named}, or pass --commit={checkout} when the checkout is the commit meant (a workflow_run job's head_sha)";
+            // A build or a push names its image after the commit: there the mismatch is an error. Elsewhere the
+            // checkout's commit is used and the mismatch said.
+            if (builds) throw new PromotionException(message);
+            Log.Warning(message + "; using the checkout's commit");
+        }
         return checkout;
     }
     return checkout;
@@ -188,7 +194,7 @@ void RunPipeline(string target)
         Session = PromotionSession.Create(config, new SessionOptions
         {
             DryRun = PlanOnly,
-            Commit = DetectCommit(context.TasksToExecute.Any(t => t.Name == "BuildOnce")),
+            Commit = DetectCommit(context.TasksToExecute.Any(t => t.Name is "BuildOnce" or "PushDev")),
             Identity = Ci.Name == "local" ? DetectIdentity() : Ci.Identity.ToString(),
             RunUrl = Ci.RunUrl,
             PlannedPhases = context.TasksToExecute.Select(t => t.Name).ToHashSet(StringComparer.OrdinalIgnoreCase),
