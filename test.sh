@@ -8,7 +8,7 @@ cd "$root"
 export DOTNET_CLI_TELEMETRY_OPTOUT=1 DOTNET_NOLOGO=1 DOTNET_SKIP_FIRST_TIME_EXPERIENCE=1
 
 need=()
-for tool in docker-registry:docker-registry buildah:buildah skopeo:skopeo htpasswd:apache2-utils openssl:openssl git:git; do
+for tool in docker-registry:docker-registry buildah:buildah skopeo:skopeo htpasswd:apache2-utils openssl:openssl git:git yq:yq; do
   command -v "${tool%%:*}" >/dev/null 2>&1 || need+=("${tool#*:}")
 done
 if [ ${#need[@]} -gt 0 ]; then

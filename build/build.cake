@@ -3,6 +3,7 @@
 #r "../.artifacts/module/ImagePromotion.dll"
 #r "../.artifacts/module/YamlDotNet.dll"
 #r "../.artifacts/module/Octokit.dll"
+#r "../.artifacts/module/CliWrap.dll"
 #r "../.artifacts/module/Polly.Core.dll"
 
 #load "recipe.cake"

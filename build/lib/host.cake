@@ -5,7 +5,9 @@ using ImagePromotion;
 using ImagePromotion.Configuration;
 using ImagePromotion.Logging;
 using ImagePromotion.Pipeline;
-using ToolRunner = ImagePromotion.Pipeline.ProcessRunner;
+using ImagePromotion.Pipeline.Building;
+using ImagePromotion.Pipeline.Model;
+using ToolRunner = ImagePromotion.Processes.ProcessRunner;
 
 public sealed class CakeLog : IPipelineLog
 {
@@ -30,6 +32,8 @@ static readonly HashSet<string> KnownArguments = new(StringComparer.OrdinalIgnor
     "nuget_source", "nuget_configfile", "nuget_loaddependencies", "paths_tools", "paths_addins", "paths_modules", "settings_enablescriptcache",
     // Passed by the ready pipelines in .github/workflows and deploy/aws.
     "environment", "image", "port-run-id", "auto-merge",
+    // Which application of a configuration holding several (default: all).
+    "application",
 };
 
 static readonly Dictionary<string, Func<Task>> PhaseBodies = new(StringComparer.OrdinalIgnoreCase);
@@ -64,20 +68,44 @@ ImagePromotion.Registry.Digest? RequestedDigest()
     return reference.Digest ?? throw new PromotionException($"--image '{image}' has no digest: pass the image pinned as REF@sha256:…, so the exact artifact is promoted");
 }
 
-/// <summary>Publishes the promoted image for later CI steps (GitHub outputs, CodeBuild exported variables).</summary>
-void PublishImage(ImagePromotion.Copy.CopyResult result)
+/// <summary>What this run promotes: --application=NAME (default all), and the digest pinned by --digest or --image.</summary>
+ReleaseSelection Selection() => new()
 {
-    if (result.DryRun || result.DestinationDigest is null) return;
-    var reference = ImagePromotion.Registry.ImageReference.Parse(result.Destination);
-    Ci.SetOutput(ImagePromotion.Ci.OutputNames.Image, $"{reference.Name}:{reference.Tag}@{result.DestinationDigest}");
-    Ci.SetOutput(ImagePromotion.Ci.OutputNames.Digest, result.DestinationDigest);
+    Application = Argument<string>("application", null),
+    Digest = RequestedDigest(),
+    Image = Argument<string>("image", null) is { } image ? ImagePromotion.Registry.ImageReference.Parse(image) : null,
+};
+
+/// <summary>True when --image or --digest names the artifact to promote: nothing is built or pushed for it (the CI pipelines pass the pushed image).</summary>
+bool PinnedByArgument() => HasArgument("image") || HasArgument("digest");
+
+/// <summary>The phase facade every target calls.</summary>
+PromotionPipeline Pipeline() => new PromotionPipeline(Session);
+
+/// <summary>Publishes the promoted image for later CI steps (GitHub outputs, CodeBuild exported variables): the first image of the first release.</summary>
+void PublishImage(PhaseResult result)
+{
+    if (result.Outcome is null) return;
+    var release = result.Plan.Releases.FirstOrDefault(r => !r.Refused);
+    if (release is null) return;
+    var image = release.Images[0];
+    var reference = ImagePromotion.Registry.ImageReference.Parse(image.Destination);
+    Ci.SetOutput(ImagePromotion.Ci.OutputNames.Image, $"{reference.Name}:{reference.Tag}@{image.Digest}");
+    Ci.SetOutput(ImagePromotion.Ci.OutputNames.Digest, image.Digest.ToString());
 }
 
-void CheckEnvironmentArgument(string expected)
+/// <summary>Step outputs and summaries of a promotion, then the one-line error when a gate refused it.</summary>
+void ReportPromotion(PhaseResult result)
 {
-    var given = Argument<string>("environment", null);
-    if (given is not null && given != expected)
-        throw new PromotionException($"--environment={given} does not match this target, which promotes into '{expected}': drop the argument or run the target for {given}");
+    if (result.Outcome is { } outcome)
+    {
+        foreach (var release in outcome.Releases) Ci.AppendSummary(release.Record.ToMarkdown(Ci.Identity));
+        // Always written (empty without a pull request): CodeBuild exports every variable its buildspec lists, and a
+        // GitHub job output reads it either way.
+        Ci.SetOutput(ImagePromotion.Ci.OutputNames.PullRequestUrl, outcome.Releases.Select(r => r.PullRequestUrl).FirstOrDefault(u => u is not null) ?? "");
+        PublishImage(result);
+        outcome.ThrowIfRefused();
+    }
 }
 
 static string _repositoryRoot;
@@ -194,10 +222,10 @@ void RunPipeline(string target)
         Session = PromotionSession.Create(config, new SessionOptions
         {
             DryRun = PlanOnly,
-            Commit = DetectCommit(context.TasksToExecute.Any(t => t.Name is "BuildOnce" or "PushDev")),
+            // BuildOnce and PushDev build or push only when no --image/--digest names the artifact.
+            Commit = DetectCommit(!PinnedByArgument() && context.TasksToExecute.Any(t => t.Name is "BuildOnce" or "PushDev")),
             Identity = Ci.Name == "local" ? DetectIdentity() : Ci.Identity.ToString(),
             RunUrl = Ci.RunUrl,
-            PlannedPhases = context.TasksToExecute.Select(t => t.Name).ToHashSet(StringComparer.OrdinalIgnoreCase),
             ArtifactsDirectory = artifacts,
         }, Log);
         Log.Verbose($"configuration: {config.Source}");
@@ -236,17 +264,11 @@ void RunPipeline(string target)
 
 void PrintDigestTable()
 {
-    var rows = new Promotions(Session).DigestTableAsync(CancellationToken.None).GetAwaiter().GetResult();
-    var w1 = Math.Max(11, rows.Max(r => r.Environment.Length));
-    var w2 = Math.Max(9, rows.Max(r => r.Reference.Length));
+    var rows = Pipeline().StatusAsync(Selection() with { Digest = null, Image = null }, CancellationToken.None).GetAwaiter().GetResult();
     Log.Information("");
-    Log.Information($"{"environment".PadRight(w1)}  {"reference".PadRight(w2)}  digest");
-    Log.Information($"{new string('-', w1)}  {new string('-', w2)}  {new string('-', 71)}");
-    foreach (var r in rows) Log.Information($"{r.Environment.PadRight(w1)}  {r.Reference.PadRight(w2)}  {r.Digest ?? "(absent)"}");
-    var digests = rows.Where(r => r.Digest is not null).Select(r => r.Digest).Distinct().Count();
-    var summary = new ImagePromotion.Ci.PromotionSummary($"{Session.Config.Service}: environments").WithRun(Ci.Identity, Ci.RunUrl);
-    foreach (var r in rows) summary.AddDigest(r.Environment, r.Reference, r.Digest ?? "(absent)");
+    foreach (var line in PromotionPipeline.StatusTable(rows)) Log.Information(line);
+    var title = string.Join(", ", rows.Select(r => r.Application).Distinct());
+    var summary = new ImagePromotion.Ci.PromotionSummary($"{title}: environments").WithRun(Ci.Identity, Ci.RunUrl);
+    foreach (var r in rows) summary.AddDigest(r.Image == r.Application ? r.Environment : $"{r.Environment} ({r.Image})", r.Reference, r.Digest ?? "(absent)");
     Ci.AppendSummary(summary.ToMarkdown());
-    if (rows.All(r => r.Digest is not null))
-        Log.Information(digests == 1 ? "one digest in every environment" : $"{digests} different digests across environments");
 }

@@ -1,8 +1,11 @@
-// BuildOnce: build the commit's image once, into an OCI layout, unless the dev registry or the layout already holds
-// this commit's build; the digest goes to later CI steps (the output digest, CodeBuild's DIGEST).
-Phase("BuildOnce", "Build the image for the current commit once (buildah, or docker buildx when an engine answers)",
+// BuildOnce: build each image of the commit once, into an OCI layout, unless the dev registry or the layout already
+// holds this commit's build (its revision label says so); the digest goes to later CI steps (the output digest,
+// CodeBuild's exported DIGEST). Skipped when --image/--digest names the artifact to promote (a CI promotion job
+// builds nothing).
+Phase("BuildOnce", "Build every image of the current commit once (buildah, or docker buildx when an engine answers)",
     async () =>
     {
-        var digest = await new Promotions(Session).BuildOnceAsync(CancellationToken.None);
-        if (!Session.DryRun) Ci.SetOutput(ImagePromotion.Ci.OutputNames.Digest, digest);
+        if (PinnedByArgument()) { Log.Information("BuildOnce: skipped, --image/--digest names the image to promote"); return; }
+        var (_, images) = await Pipeline().BuildAsync(Selection(), CancellationToken.None);
+        if (images.Count > 0) Ci.SetOutput(ImagePromotion.Ci.OutputNames.Digest, images[0].Digest.ToString());
     });

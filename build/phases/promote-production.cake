@@ -1,49 +1,55 @@
-// PromoteProduction: the production gates first (nothing written until every gate passes; with approvals the
-// GitOps pull request is opened for review), then the registry promotion of the staging digest, GitOps, the record.
-Phase("PromoteProduction", "Gate, then copy the staging digest into the production repository and move the production tag",
+// PromoteProduction: every environment of the group (or the environment) named production, in one run, each with
+// its own gates (nothing written until they pass; with approvals the GitOps pull request is opened for review),
+// then copy by digest, GitOps, the tag moves and the records. --environment=NAME picks one environment of the group.
+// Under --dryrun it is the plan a reviewer approves (promote-production.yml's plan job): see ReportPlan.
+Phase("PromoteProduction", "Gate, then copy the staging digests into production and move the production tags",
     async () =>
     {
-        CheckEnvironmentArgument("production");
         var autoMerge = Argument<string>("auto-merge", null) is { } am ? (bool?)bool.Parse(am) : null;
-        var outcome = await new GatedPromotion(Session).PromoteAsync(new GatedPromotionRequest(Argument("from", "staging"), "production")
-        {
-            Digest = RequestedDigest(), AutoMerge = autoMerge,
-        }, CancellationToken.None);
-        ReportPromotion(outcome);
+        var result = await Pipeline().PromoteAsync(Selection(), "production", Argument<string>("environment", null), Argument<string>("from", null), autoMerge, CancellationToken.None);
+        if (Session.DryRun) { ReportPlan(result); return; }
+        ReportPromotion(result);
+        // What Port's catalogue is pointed at: the digest this run moved, never text the caller sent.
+        PromotedDigest = result.Plan.Releases.FirstOrDefault(r => !r.Refused)?.Images[0].Digest.Value?.ToString();
     }, "digest", "from");
 
-void ReportPromotion(GatedPromotionOutcome outcome)
-{
-    if (Session.DryRun) { ReportPlan(outcome); return; }
-    // Always written (empty without a pull request): CodeBuild exports every listed variable, GitHub reads every output.
-    Ci.SetOutput(ImagePromotion.Ci.OutputNames.PullRequestUrl, outcome.GitOps?.PullRequestUrl ?? outcome.Record.PullRequestUrl ?? "");
-    Ci.AppendSummary(outcome.Record.ToMarkdown(Ci.Identity));
-    if (outcome.Copy is { } copy) PublishImage(copy);
-    outcome.ThrowIfRefused();
-    PromotedDigest = outcome.Digest;
-}
+// Promote: into any environment or group of the graph (--environment=NAME), from its upstream (or --from=ENV).
+Phase("Promote", "Promote into --environment=NAME (an environment or a group) from its from: environment",
+    async () =>
+    {
+        var into = Argument<string>("environment", null) ?? throw new PromotionException("Promote needs --environment=NAME: the environment or group to promote into");
+        var autoMerge = Argument<string>("auto-merge", null) is { } am ? (bool?)bool.Parse(am) : null;
+        ReportPromotion(await Pipeline().PromoteAsync(Selection(), into, null, Argument<string>("from", null), autoMerge, CancellationToken.None));
+    }, "digest", "from");
 
 /// <summary>
-/// The plan a reviewer approves (the dry run of promote-production.yml's plan job): the digest, every gate's verdict
-/// and the GitOps diff, in the summary and as the outputs digest and image; the protected job promotes exactly that
-/// digest. A plan the gates refuse fails, so nobody is asked to approve a promotion that would be refused.
+/// The plan a reviewer approves (a dry run): per release the digests, every gate's verdict and the GitOps diff, in the
+/// step summary, and the first image's digest and pinned reference as the outputs digest and image, which the
+/// protected job promotes exactly (--digest=). A plan the gates refuse fails, so nobody is asked to approve a
+/// promotion that would be refused; a pending gate (approvals read from the pull request) is shown as waiting.
 /// </summary>
-void ReportPlan(GatedPromotionOutcome outcome)
+void ReportPlan(PhaseResult result)
 {
-    var record = outcome.Record;
-    var planned = ImagePromotion.Registry.ImageReference.Parse(record.ToReference).WithDigest(ImagePromotion.Registry.Digest.Parse(outcome.Digest));
-    var summary = new ImagePromotion.Ci.PromotionSummary($"{Session.Config.Service}: plan {record.From} → {record.To} (dry run)").WithRun(Ci.Identity, Ci.RunUrl);
-    summary.AddDigest(record.To, record.ToReference, outcome.Digest);
-    foreach (var gate in outcome.Gates?.Results ?? Array.Empty<ImagePromotion.Gates.GateResult>())
-        summary.AddGate(gate.Gate, gate.Passed ? "passed" : "failed", gate.Reason);
-    if (outcome.GitOps?.Diff is { Length: > 0 } diff) summary.AddCodeBlock("diff", diff);
-    else summary.AddNote(outcome.GitOps is null ? "GitOps: no manifest change planned" : "GitOps: the manifests already hold this image");
-    Ci.AppendSummary(summary.ToMarkdown());
-    Ci.SetOutput(ImagePromotion.Ci.OutputNames.Digest, outcome.Digest);
-    Ci.SetOutput(ImagePromotion.Ci.OutputNames.Image, planned.ToString());
-    if (outcome.Refused)
+    foreach (var release in result.Plan.Releases)
     {
-        var failed = outcome.Gates?.FailedGates.Select(g => $"{g.Gate} ({g.Reason})") ?? Array.Empty<string>();
-        throw new PromotionException($"dry run: the promotion of {outcome.Digest} to {record.To} would be refused by gate(s): {string.Join("; ", failed)}; nothing was written");
+        var summary = new ImagePromotion.Ci.PromotionSummary($"{release.Application}: plan {release.From} → {release.To} (dry run)").WithRun(Ci.Identity, Ci.RunUrl);
+        foreach (var image in release.Images) summary.AddDigest(release.To, image.Destination, image.Digest.ToString());
+        foreach (var gate in release.Gates)
+            summary.AddGate(gate.Label, gate.Passed ? "passed" : gate.Pending ? "waiting" : "failed", gate.Reason);
+        var diffs = release.GitOps?.Files.Where(f => f.Diff.Length > 0).ToArray() ?? Array.Empty<ImagePromotion.Pipeline.Planning.GitOpsFilePlan>();
+        foreach (var file in diffs) summary.AddCodeBlock("diff", file.Diff);
+        if (diffs.Length == 0) summary.AddNote(release.GitOps is null ? "GitOps: no manifest change planned" : "GitOps: the manifests already hold these images");
+        Ci.AppendSummary(summary.ToMarkdown());
     }
+    if (result.Plan.Releases.FirstOrDefault() is { } first && first.Images[0].Digest.Value is { } digest)
+    {
+        var planned = ImagePromotion.Registry.ImageReference.Parse(first.Images[0].Destination);
+        Ci.SetOutput(ImagePromotion.Ci.OutputNames.Digest, digest.ToString());
+        Ci.SetOutput(ImagePromotion.Ci.OutputNames.Image, $"{planned.Name}:{planned.Tag}@{digest}");
+    }
+    var refused = result.Plan.Releases.Where(r => r.Refused).ToArray();
+    if (refused.Length > 0)
+        throw new PromotionException("dry run: " + string.Join(" | ", refused.Select(r =>
+            $"the {r.Kind} of {r.Application} into {r.To} would be refused by gate(s): {string.Join("; ", r.Gates.Where(g => !g.Passed && !g.Pending).Select(g => $"{g.Label} ({g.Reason})"))}"))
+            + "; nothing was written");
 }

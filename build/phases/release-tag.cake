@@ -1,13 +1,12 @@
-// ReleaseTag: a timestamped release-YYYYMMDD-HHMMSS tag on the production digest, never moved once set; the
-// release record names the previous release's digest. --digest/--image (what a CI stage promoted) must be what
-// production points at: a run never releases a digest a later promotion replaced.
-Phase("ReleaseTag", "Tag the production digest release-YYYYMMDD-HHMMSS (UTC)",
+// ReleaseTag: a timestamped release-YYYYMMDD-HHMMSS tag, the same on every image, on what the release environments
+// run; never moved once set. The release record lists every image and digest and the previous release's digests.
+// --digest/--image (what a CI stage promoted) must be what the release environment points at: a run never releases
+// a digest a later promotion replaced.
+Phase("ReleaseTag", "Tag the production digests release-YYYYMMDD-HHMMSS (UTC), the same tag on every image",
     async () =>
     {
-        CheckEnvironmentArgument(Session.Config.Release.Environment);
-        var promotions = new Promotions(Session);
-        var result = await promotions.ReleaseTagAsync(DateTimeOffset.UtcNow, RequestedDigest(), CancellationToken.None);
-        PublishImage(result);
-        if (!result.DryRun) Ci.SetOutput(ImagePromotion.Ci.OutputNames.ReleaseTag, ImagePromotion.Registry.ImageReference.Parse(result.Destination).Tag);
-        if (promotions.LastRecord is { } record) Ci.AppendSummary(record.ToMarkdown(Ci.Identity));
+        var result = await Pipeline().ReleaseTagAsync(Selection(), Argument<string>("environment", null), DateTimeOffset.UtcNow, CancellationToken.None);
+        ReportPromotion(result);
+        if (result.Outcome is not null && result.Plan.Releases.FirstOrDefault()?.ReleaseTag is { } tag)
+            Ci.SetOutput(ImagePromotion.Ci.OutputNames.ReleaseTag, tag);
     }, "digest");

@@ -1,10 +1,10 @@
-// Sandbox: the README's first command. Registries on loopback, the sample app built once and promoted
-// dev -> staging -> production -> release tag, then the digest table.
-Task("SandboxUp")
-    .Description("Install what the sandbox needs (Debian/Ubuntu) and start its loopback registries")
-    .Does(async () =>
+// Sandbox: the README's first command. Registries on loopback, the configuration's images built once and
+// promoted dev -> staging -> production (every environment of the group) -> release tag, then the digest table.
+// A phase, so a dry run starts the registries too: the plan reads them (and writes nothing to them).
+Phase("SandboxUp", "Install what the sandbox needs (Debian/Ubuntu) and start its loopback registries",
+    async () =>
     {
-        var sandbox = new Sandbox(Session.Config, Log);
+        var sandbox = new ImagePromotion.Pipeline.Sandbox.LocalSandbox(Session.Config, Log);
         await sandbox.EnsurePrerequisitesAsync(CancellationToken.None);
         await sandbox.StartRegistriesAsync(CancellationToken.None);
         await sandbox.EnsureGitOpsRepositoriesAsync(RepositoryPath("examples/gitops"), CancellationToken.None);
@@ -12,7 +12,7 @@ Task("SandboxUp")
 
 Task("SandboxDown")
     .Description("Stop the sandbox registries")
-    .Does(() => new Sandbox(Session.Config, Log).StopRegistries());
+    .Does(() => new ImagePromotion.Pipeline.Sandbox.LocalSandbox(Session.Config, Log).StopRegistries());
 
 Task("Sandbox")
     .Description("Run the whole pipeline on the local sandbox and print the digest table")
@@ -25,5 +25,5 @@ Task("Sandbox")
     .Does(() => PrintDigestTable());
 
 Task("Status")
-    .Description("Print each environment's reference and digest")
+    .Description("Print each application, environment and image with its reference and digest")
     .Does(() => PrintDigestTable());

@@ -1,6 +1,6 @@
 // UpdateManifest: edit the image in one local manifest file in place, like `yq -i` or
 // `kustomize edit set image`, changing only the bytes of the image value. No git, no registry.
-Phase("UpdateManifest", "Set the image in one local manifest: --manifest=PATH --image=REF [--container=NAME | --path=EXPR | --kustomize | --helm]",
+Phase("UpdateManifest", "Set the image in one local manifest: --manifest=PATH --image=REF [--container=NAME | --path=EXPR | --kustomize[=NAME] | --helm[=IMAGE_KEY | registry=KEY,repository=KEY,tag=KEY,digest=KEY]]",
     async () =>
     {
         var manifest = Argument<string>("manifest", null) ?? throw new PromotionException("UpdateManifest needs --manifest=PATH: the YAML file to edit");
@@ -10,7 +10,7 @@ Phase("UpdateManifest", "Set the image in one local manifest: --manifest=PATH --
         ImagePromotion.GitOps.Manifests.ManifestTarget target =
             HasArgument("path") ? new ImagePromotion.GitOps.Manifests.YamlPathTarget(Argument<string>("path"))
             : HasArgument("kustomize") ? new ImagePromotion.GitOps.Manifests.KustomizeImageTarget(Argument<string>("kustomize", null) is { Length: > 0 } n && n != "true" ? n : null)
-            : HasArgument("helm") ? new ImagePromotion.GitOps.Manifests.HelmValuesTarget()
+            : HasArgument("helm") ? ImagePromotion.GitOps.Manifests.HelmValuesTarget.Parse(Argument<string>("helm", null))
             : new ImagePromotion.GitOps.Manifests.ContainerImageTarget(Argument<string>("container", null));
         var updater = new ImagePromotion.GitOps.Manifests.ManifestUpdater(root, log: Log);
         if (Session.DryRun)

@@ -39,7 +39,7 @@ public static class ConfigLoader
             throw new PromotionException($"{file}: not valid YAML (an unterminated flow collection or quote): fix the syntax");
         }
         if (stream.Documents.Count != 1 || stream.Documents[0].RootNode is not YamlMappingNode root)
-            throw new PromotionException($"{file}: expected one YAML document holding a mapping (service, registries, environments)");
+            throw new PromotionException($"{file}: expected one YAML document holding a mapping (applications or service, registries, environments)");
 
         var all = new Dictionary<string, string>(StringComparer.Ordinal);
         if (environment is not null)
@@ -54,16 +54,7 @@ public static class ConfigLoader
 
     private static PromotionConfig Read(YamlReader r, string file, string baseDirectory)
     {
-        var service = r.RequiredString("service");
-        var b = r.Mapping("build");
-        var build = new BuildSettings(
-            b?.String("context", ".") ?? ".",
-            b?.String("containerfile", "Containerfile") ?? "Containerfile",
-            b?.String("builder", "auto") ?? "auto",
-            b?.String("platform", "") ?? "");
-        if (build.Builder is not ("auto" or "buildah" or "docker"))
-            throw new PromotionException($"{file}: 'build.builder' is '{build.Builder}': use auto, buildah or docker");
-        b?.RejectUnknown();
+        var applications = ReadApplications(r, file);
 
         var registries = new Dictionary<string, RegistrySettings>(StringComparer.Ordinal);
         foreach (var (name, reg) in r.NamedMappings("registries"))
@@ -75,13 +66,19 @@ public static class ConfigLoader
         if (registries.Count == 0) throw r.Missing("registries");
 
         var environments = new List<EnvironmentSettings>();
+        var fromLines = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var (name, env) in r.NamedMappings("environments"))
         {
             var registry = env.RequiredString("registry");
             if (!registries.ContainsKey(registry))
                 throw new PromotionException($"{file}:{env.Line}: 'environments.{name}.registry' names '{registry}', which is not under registries (have: {string.Join(", ", registries.Keys)})");
+            var from = env.String("from");
+            if (from is not null) fromLines[name] = env.Line;
             var settings = new EnvironmentSettings(name, registry, env.RequiredString("repository"), env.RequiredString("tag"), env.Bool("tagMayMove", true))
             {
+                // Without from:, an environment follows the one before it in the file, as today's single line of environments does.
+                From = from ?? (environments.Count > 0 ? environments[^1].Name : null),
+                Group = env.String("group"),
                 GitOps = ReadGitOps(env.Mapping("gitops"), file),
                 Gates = GateConfigReader.ReadGates(env.Mapping("gates"), name),
             };
@@ -89,13 +86,37 @@ public static class ConfigLoader
             environments.Add(settings);
         }
         if (environments.Count == 0) throw r.Missing("environments");
+        environments = EnvironmentGraph.Order(environments, fromLines, file);
 
+        var policies = new Dictionary<string, GateSettings>(StringComparer.Ordinal);
+        foreach (var (name, policy) in r.NamedMappings("policies"))
+            policies[name] = GateConfigReader.ReadPolicy(policy, name);
+        var apply = new List<PolicyApplication>();
+        foreach (var (reader, scalar, line) in r.Items("apply"))
+        {
+            if (reader is null)
+                throw new PromotionException($"{file}:{line}: 'apply' entry '{scalar}' must be a mapping: {{ policy: NAME, applications: [\"*\"], environments: [\"production-*\"] }}");
+            var entry = new PolicyApplication(reader.RequiredString("policy"),
+                reader.Has("applications") ? reader.StringList("applications") : ["*"], reader.StringList("environments"));
+            if (!policies.ContainsKey(entry.Policy))
+                throw new PromotionException($"{file}:{line}: '{reader.Here}.policy' names '{entry.Policy}', which is not under policies (have: {string.Join(", ", policies.Keys.DefaultIfEmpty("none"))})");
+            if (entry.Environments.Count == 0) throw reader.Missing("environments");
+            foreach (var pattern in entry.Applications)
+                if (!applications.Any(a => Glob.Matches(pattern, a.Name)))
+                    throw new PromotionException($"{file}:{line}: '{reader.Here}.applications' pattern '{pattern}' matches no application (have: {string.Join(", ", applications.Select(a => a.Name))})");
+            foreach (var pattern in entry.Environments)
+                if (!environments.Any(e => Glob.Matches(pattern, e.Name)))
+                    throw new PromotionException($"{file}:{line}: '{reader.Here}.environments' pattern '{pattern}' matches no environment (have: {string.Join(", ", environments.Select(e => e.Name))})");
+            reader.RejectUnknown();
+            apply.Add(entry);
+        }
+
+        var lastGroup = environments[^1].Group ?? environments[^1].Name;
         var rel = r.Mapping("release");
-        var release = new ReleaseSettings(rel?.String("environment", environments[^1].Name) ?? environments[^1].Name,
-            rel?.String("tagPrefix", "release-") ?? "release-");
+        var release = new ReleaseSettings(rel?.String("environment", lastGroup) ?? lastGroup, rel?.String("tagPrefix", "release-") ?? "release-");
         rel?.RejectUnknown();
-        if (environments.All(e => e.Name != release.Environment))
-            throw new PromotionException($"{file}: 'release.environment' names '{release.Environment}', which is not under environments");
+        if (environments.All(e => e.Name != release.Environment && e.Group != release.Environment))
+            throw new PromotionException($"{file}: 'release.environment' names '{release.Environment}', which is not an environment or group under environments");
 
         SandboxSettings? sandbox = null;
         if (r.Mapping("sandbox") is { } sb)
@@ -108,20 +129,102 @@ public static class ConfigLoader
         }
         var scan = GateConfigReader.ReadScan(r.Mapping("scan"));
         r.RejectUnknown();
-        foreach (var e in environments)
-        {
-            try { ImagePromotion.Registry.ImageReference.Parse($"{registries[e.Registry].Host}/{e.Repository}:{e.Tag.Replace("{commit}", "commit")}"); }
-            catch (PromotionException ex)
-            {
-                throw new PromotionException($"{file}: 'environments.{e.Name}' (registry '{e.Registry}', repository, tag) does not make an image reference: {ex.Message}");
-            }
-        }
+        CheckReferences(file, applications, registries, environments);
 
         return new PromotionConfig
         {
-            Source = file, BaseDirectory = baseDirectory, Service = service, Build = build, Registries = registries,
-            Environments = environments, Release = release, Sandbox = sandbox, Scan = scan,
+            Source = file, BaseDirectory = baseDirectory, Applications = applications, Registries = registries,
+            Environments = environments, Release = release, Sandbox = sandbox, Scan = scan, Policies = policies, Apply = apply,
+            EffectiveGates = EffectiveGates(file, applications, environments, policies, apply),
         };
+    }
+
+    /// <summary>
+    /// <c>applications:</c> (the model), or today's <c>service:</c> with its <c>build:</c> section, read as one
+    /// application holding one image of the same name: the two shapes describe the same thing.
+    /// </summary>
+    private static List<ApplicationSettings> ReadApplications(YamlReader r, string file)
+    {
+        if (r.Has("applications"))
+        {
+            if (r.Has("service") || r.Has("build"))
+                throw new PromotionException($"{file}: both 'applications' and 'service'/'build' are set: describe the images under applications.NAME.images and drop service and build");
+            var applications = new List<ApplicationSettings>();
+            foreach (var (name, app) in r.NamedMappings("applications"))
+            {
+                var images = new List<ImageSettings>();
+                foreach (var (imageName, image) in app.NamedMappings("images"))
+                {
+                    images.Add(new ImageSettings(imageName, ReadBuild(image, file)));
+                    image.RejectUnknown();
+                }
+                if (images.Count == 0) throw app.Missing("images");
+                app.RejectUnknown();
+                applications.Add(new ApplicationSettings(name, images));
+            }
+            if (applications.Count == 0) throw r.Missing("applications");
+            return applications;
+        }
+        var service = r.RequiredString("service");
+        var b = r.Mapping("build");
+        var build = b is null ? new BuildSettings(".", "Containerfile", "auto", "") : ReadBuild(b, file);
+        b?.RejectUnknown();
+        return [new ApplicationSettings(service, [new ImageSettings(service, build)])];
+    }
+
+    private static BuildSettings ReadBuild(YamlReader b, string file)
+    {
+        var build = new BuildSettings(b.String("context", ".")!, b.String("containerfile", "Containerfile")!, b.String("builder", "auto")!, b.String("platform", "")!);
+        if (build.Builder is not ("auto" or "buildah" or "docker"))
+            throw new PromotionException($"{file}:{b.Line}: '{b.PathOf("builder")}' is '{build.Builder}': use auto, buildah or docker");
+        return build;
+    }
+
+    /// <summary>Every application × image × environment makes an image reference, and two images of one application never share one.</summary>
+    private static void CheckReferences(string file, IReadOnlyList<ApplicationSettings> applications,
+        IReadOnlyDictionary<string, RegistrySettings> registries, IReadOnlyList<EnvironmentSettings> environments)
+    {
+        foreach (var e in environments)
+        foreach (var app in applications)
+        {
+            var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+            foreach (var image in app.Images)
+            {
+                var text = Templates.Expand($"{registries[e.Registry].Host}/{e.Repository}:{e.Tag}", "commit", app.Name, image.Name);
+                try { ImagePromotion.Registry.ImageReference.Parse(text); }
+                catch (PromotionException ex)
+                {
+                    throw new PromotionException($"{file}: 'environments.{e.Name}' (registry '{e.Registry}', repository, tag) does not make an image reference: {ex.Message}");
+                }
+                if (seen.TryGetValue(text, out var other))
+                    throw new PromotionException($"{file}: 'environments.{e.Name}.repository' gives images '{other}' and '{image.Name}' of application '{app.Name}' the same reference {text}: put {{image}} in the repository (e.g. team/{{image}})");
+                seen[text] = image.Name;
+            }
+            if (e.GitOps is { } g && app.Images.Count > 1 && !new[] { g.Container, g.Path }.Concat(g.Manifests).Any(t => t?.Contains("{image}", StringComparison.Ordinal) == true) && (g.Container is not null || g.Path is not null))
+                throw new PromotionException($"{file}: 'environments.{e.Name}.gitops' would set every image of application '{app.Name}' into the same place: put {{image}} in container, path or manifests (e.g. container: \"{{image}}\")");
+        }
+    }
+
+    /// <summary>
+    /// The gates of every application × environment: the environment's own section merged with the one policy that
+    /// <c>apply:</c> attaches (Devtron applies one policy per pair: two would leave the reader guessing which wins).
+    /// </summary>
+    private static Dictionary<(string, string), GateSettings> EffectiveGates(string file, IReadOnlyList<ApplicationSettings> applications,
+        IReadOnlyList<EnvironmentSettings> environments, IReadOnlyDictionary<string, GateSettings> policies, IReadOnlyList<PolicyApplication> apply)
+    {
+        var result = new Dictionary<(string, string), GateSettings>();
+        foreach (var app in applications)
+        foreach (var env in environments)
+        {
+            var applied = apply.Where(a => a.Covers(app.Name, env.Name)).Select(a => a.Policy).Distinct().ToArray();
+            if (applied.Length > 1)
+                throw new PromotionException($"{file}: policies {string.Join(" and ", applied)} both apply to application '{app.Name}' in environment '{env.Name}': narrow the apply patterns so one policy applies");
+            var own = env.Gates is { } g ? g with { Origin = $"environments.{env.Name}.gates" } : null;
+            var policy = applied.Length == 1 ? policies[applied[0]] with { Origin = $"policies.{applied[0]}" } : null;
+            var gates = own is null ? policy : policy is null ? own : own.Merge(policy, file);
+            if (gates is not null) result[(app.Name, env.Name)] = gates;
+        }
+        return result;
     }
 
     private static GitOpsSettings? ReadGitOps(YamlReader? g, string file)

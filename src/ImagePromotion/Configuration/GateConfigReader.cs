@@ -61,27 +61,40 @@ internal static class GateConfigReader
         return settings;
     }
 
-    public static GateSettings? ReadGates(YamlReader? g, string environment)
+    /// <summary>An environment's <c>gates:</c> section; null when absent.</summary>
+    public static GateSettings? ReadGates(YamlReader? g, string environment) => g is null ? null : Read(g, environment, flatPolicy: false);
+
+    /// <summary>
+    /// A named policy under <c>policies:</c>: the keys of a gates section, with the policy's conditions at the top
+    /// level as Devtron writes them (<c>passCondition</c>, <c>failCondition</c>, <c>allowDirectPromotion</c>).
+    /// </summary>
+    public static GateSettings ReadPolicy(YamlReader p, string name) => Read(p, name, flatPolicy: true);
+
+    private static GateSettings Read(YamlReader g, string policyName, bool flatPolicy)
     {
-        if (g is null) return null;
         var file = g.FileName;
+        var configured = new HashSet<string>(StringComparer.Ordinal);
         TimeSpan? scanMaxAge = null;
         if (g.Mapping("scan") is { } scan)
         {
             scanMaxAge = Duration(scan, "maxAge") ?? throw scan.Missing("maxAge");
             scan.RejectUnknown();
+            configured.Add("scan");
         }
         StagingCheck? staging = null;
         if (g.Mapping("staging") is { } st)
         {
             staging = new StagingCheck(st.String("environment"), Duration(st, "window") ?? TimeSpan.Zero, Duration(st, "soak") ?? TimeSpan.Zero);
             st.RejectUnknown();
+            configured.Add("staging");
         }
-        var p = g.Mapping("policy");
+        var p = flatPolicy ? (g.Has("passCondition") || g.Has("failCondition") || g.Has("allowDirectPromotion") ? g : null) : g.Mapping("policy");
         var a = g.Mapping("approvals");
+        if (p is not null) configured.Add("policy");
+        if (a is not null) configured.Add("approvals");
         var policy = new PromotionPolicy
         {
-            Name = p?.String("name", environment) ?? environment,
+            Name = flatPolicy ? policyName : p?.String("name", policyName) ?? policyName,
             PassCondition = p?.String("passCondition"),
             FailCondition = p?.String("failCondition"),
             AllowDirectPromotion = p?.Bool("allowDirectPromotion", false) ?? false,
@@ -91,7 +104,7 @@ internal static class GateConfigReader
             AllowImageBuilderFromApprove = a?.Bool("allowBuilderToApprove", false) ?? false,
             AllowApproverFromDeploy = a?.Bool("allowApproverToDeploy", false) ?? false,
         };
-        p?.RejectUnknown();
+        if (!flatPolicy) p?.RejectUnknown();
         a?.RejectUnknown();
         try { policy.Validate(); }
         catch (PromotionException ex) { throw new PromotionException($"{file}:{g.Line}: '{g.Here}': {ex.Message}"); }
@@ -101,6 +114,7 @@ internal static class GateConfigReader
         {
             environmentLock = new EnvironmentLock(l.Bool("locked", false), l.String("reason"));
             l.RejectUnknown();
+            configured.Add("lock");
         }
         var windows = new List<FreezeWindow>();
         foreach (var (reader, scalar, line) in g.Items("freeze"))
@@ -109,6 +123,7 @@ internal static class GateConfigReader
             windows.Add(ReadWindow(reader, line));
             reader.RejectUnknown();
         }
+        if (g.Has("freeze")) configured.Add("freeze");
         try { _ = new FreezeCalendar(windows); }
         catch (PromotionException ex) { throw new PromotionException($"{file}: '{g.PathOf("freeze")}': {ex.Message}"); }
 
@@ -116,10 +131,12 @@ internal static class GateConfigReader
         foreach (var name in rollback ?? [])
             if (!GateSettings.Names.Contains(name))
                 throw new PromotionException($"{file}:{g.Line}: '{g.PathOf("rollback")}' names gate '{name}': use any of {string.Join(", ", GateSettings.Names)}");
+        if (rollback is not null) configured.Add("rollback");
         g.RejectUnknown();
         var settings = new GateSettings
         {
             ScanMaxAge = scanMaxAge, Staging = staging, Policy = policy, Lock = environmentLock, FreezeWindows = windows,
+            Configured = configured, Origin = g.Here,
         };
         return rollback is null ? settings : settings with { RollbackGates = rollback };
     }

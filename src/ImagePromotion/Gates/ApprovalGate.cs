@@ -17,21 +17,53 @@ public sealed record ApprovalRequest(
     string? Builder = null,
     string? Deployer = null);
 
+/// <summary>Which reviews counted toward the approvals gate and which did not (with the reason).</summary>
+/// <param name="Counted">The latest verdict of each counted reviewer: an approval of the head commit by someone allowed to approve.</param>
+/// <param name="Excluded">Each reviewer whose review did not count, as "login (why)".</param>
+public sealed record ApprovalCount(IReadOnlyList<Review> Counted, IReadOnlyList<string> Excluded);
+
 /// <summary>
 /// Counts distinct approvers whose latest review approves the head commit, applying the policy's designated
-/// approver set and separation-of-duties rules. Logins compare case-insensitively, as GitHub's do.
+/// approver set and separation-of-duties rules. Logins compare case-insensitively, as GitHub's do. One rule:
+/// the gate's verdict and the approvals a record lists both come from <see cref="Count"/>.
 /// </summary>
-public static class ApprovalGate
+public sealed class ApprovalGate : IGate
 {
+    /// <summary>The gate's name in reports.</summary>
     public const string GateName = "approvals";
 
-    public static GateResult Evaluate(PromotionPolicy policy, ApprovalRequest request)
+    /// <inheritdoc />
+    public string Name => GateName;
+    /// <inheritdoc />
+    public string ConfigKey => "approvals";
+    /// <inheritdoc />
+    public GateScope Scope => GateScope.Release;
+    /// <inheritdoc />
+    public string Reads => "reviews of the promotion pull request (GitHub API), the push record's builder (evidence)";
+
+    /// <inheritdoc />
+    public bool AppliesTo(GateContext context) => context.Judges(ConfigKey) && context.Settings.RequiresApprovals;
+
+    /// <inheritdoc />
+    public async Task<GateResult> JudgeAsync(GateContext context, CancellationToken ct)
+    {
+        var policy = context.Settings.Policy;
+        if (context.Reviews is not { } reviews)
+            return GateResult.Wait(GateName, $"policy '{policy.Name}' needs {policy.RequiredApprovals} approval(s): the run opens (or updates) the pull request, then counts approvals on its head commit");
+        var builder = reviews.Builder;
+        if (builder is null && context.Images.Count > 0)
+            builder = await GateVariables.BuilderAsync(context, context.Images[0], ct).ConfigureAwait(false);
+        return Evaluate(policy, reviews with { Builder = builder, Deployer = reviews.Deployer ?? context.Requester });
+    }
+
+    /// <summary>The counted and excluded reviews under <paramref name="policy"/>.</summary>
+    public static ApprovalCount Count(PromotionPolicy policy, ApprovalRequest request)
     {
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(request);
         var cmp = StringComparer.OrdinalIgnoreCase;
         var designated = new HashSet<string>(policy.Approvers, cmp);
-        var counted = new List<string>();
+        var counted = new List<Review>();
         var excluded = new List<string>();
 
         // COMMENTED reviews carry no verdict: GitHub keeps an earlier approval standing after a comment,
@@ -57,10 +89,18 @@ public static class ApprovalGate
                     => "image builder may not approve",
                 _ => null,
             };
-            if (why is null) counted.Add(who);
+            if (why is null) counted.Add(review);
             else excluded.Add($"{who} ({why})");
         }
+        return new ApprovalCount(counted, excluded);
+    }
 
+    /// <summary>The verdict of <paramref name="request"/>'s reviews under <paramref name="policy"/>.</summary>
+    public static GateResult Evaluate(PromotionPolicy policy, ApprovalRequest request)
+    {
+        var (reviews, excluded) = Count(policy, request);
+        var counted = reviews.Select(r => r.Login).ToList();
+        var cmp = StringComparer.OrdinalIgnoreCase;
         var summary = $"{counted.Count} of {policy.RequiredApprovals} required approval(s) on {Short(request.HeadCommit)}"
             + $"; counted: {List(counted)}; excluded: {List(excluded)}";
 
@@ -73,7 +113,7 @@ public static class ApprovalGate
             : GateResult.Fail(GateName, $"policy '{policy.Name}' needs {policy.RequiredApprovals - counted.Count} more approval(s); {summary}");
     }
 
-    private static string List(List<string> items) => items.Count == 0 ? "none" : string.Join(", ", items);
+    private static string List(IReadOnlyList<string> items) => items.Count == 0 ? "none" : string.Join(", ", items);
 
     private static string Short(string commit) => commit.Length > 12 ? commit[..12] : commit;
 }

@@ -9,15 +9,42 @@ public sealed record ScanSummary(Digest Digest, bool Passed, DateTimeOffset Scan
 /// A scan only vouches for the exact bytes it scanned, and only while its vulnerability database was current:
 /// the scan must be of this digest, must have passed and must be younger than <paramref name="maxAge"/>.
 /// </summary>
-public sealed class ScanFreshnessGate(TimeSpan maxAge, TimeProvider? clock = null)
+public sealed class ScanFreshnessGate(TimeSpan maxAge, TimeProvider? clock = null) : IGate
 {
+    /// <summary>The gate's name in reports.</summary>
     public const string GateName = "scan";
+
+    /// <summary>The registry's instance; its limit comes from each promotion's settings.</summary>
+    public ScanFreshnessGate() : this(TimeSpan.Zero) { }
+
+    /// <inheritdoc />
+    public string Name => GateName;
+    /// <inheritdoc />
+    public string ConfigKey => "scan";
+    /// <inheritdoc />
+    public GateScope Scope => GateScope.Image;
+    /// <inheritdoc />
+    public string Reads => "scan results attached to the candidate digest (evidence)";
+
+    /// <inheritdoc />
+    public bool AppliesTo(GateContext context) => context.Judges(ConfigKey) && context.Settings.ScanMaxAge is not null;
+
+    /// <inheritdoc />
+    public async Task<GateResult> JudgeAsync(GateContext context, CancellationToken ct)
+    {
+        var image = context.Image ?? throw new InvalidOperationException("the scan gate judges one image");
+        var latest = await GateVariables.LatestScanAsync(context, image, ct).ConfigureAwait(false);
+        var summary = latest is null ? null : new ScanSummary(Digest.Parse(latest.ImageDigest), latest.Passed, latest.ScannedAt,
+            string.Join("+", latest.ScannersRun.Select(r => r.Name)));
+        return new ScanFreshnessGate(context.Settings.ScanMaxAge!.Value, context.Clock).Evaluate(image.Candidate, summary);
+    }
 
     // Scanner and pipeline clocks differ a little; a scan "from the future" beyond this is not trusted.
     private static readonly TimeSpan ClockSkew = TimeSpan.FromMinutes(5);
 
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
+    /// <summary>Pass when <paramref name="scan"/> is a passing scan of <paramref name="candidate"/> younger than the limit.</summary>
     public GateResult Evaluate(Digest candidate, ScanSummary? scan)
     {
         if (scan is null) return GateResult.Fail(GateName, $"no scan result for {candidate}; scan the image before promoting");

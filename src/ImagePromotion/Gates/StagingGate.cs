@@ -16,12 +16,67 @@ public sealed record StagingGateOptions(TimeSpan RecentWindow = default, TimeSpa
 /// Production receives only what staging proved: the candidate digest must be what staging runs now (or ran
 /// until recently, if allowed) and must have soaked there long enough.
 /// </summary>
-public sealed class StagingGate(StagingGateOptions options, TimeProvider? clock = null)
+public sealed class StagingGate(StagingGateOptions options, TimeProvider? clock = null) : IGate
 {
+    /// <summary>The gate's name in reports.</summary>
     public const string GateName = "staging";
+
+    /// <summary>The registry's instance; its window and soak come from each promotion's settings.</summary>
+    public StagingGate() : this(new StagingGateOptions()) { }
+
+    /// <inheritdoc />
+    public string Name => GateName;
+    /// <inheritdoc />
+    public string ConfigKey => "staging";
+    /// <inheritdoc />
+    public GateScope Scope => GateScope.Image;
+    /// <inheritdoc />
+    public string Reads => "what the checked environment runs (its tag) and the promotion records on both digests (evidence)";
+
+    /// <inheritdoc />
+    public bool AppliesTo(GateContext context)
+    {
+        if (!context.Judges(ConfigKey) || context.Settings.Staging is null || context.IsRollback) return false;
+        // The hotfix path skips the intermediate environments and so their history, where the policy allows it
+        // (the promotion-path gate refuses it otherwise).
+        var checkedEnvironment = CheckedEnvironment(context);
+        var direct = context.From is { } from && IndexOf(context.Chain, from) < IndexOf(context.Chain, checkedEnvironment);
+        return !(direct && context.Settings.Policy.AllowDirectPromotion);
+    }
+
+    /// <inheritdoc />
+    public async Task<GateResult> JudgeAsync(GateContext context, CancellationToken ct)
+    {
+        var image = context.Image ?? throw new InvalidOperationException("the staging gate judges one image");
+        var check = context.Settings.Staging!;
+        var environment = CheckedEnvironment(context);
+        var current = await context.Facts.RunningDigestAsync(environment, image.Name, ct).ConfigureAwait(false);
+        var reference = context.Facts.ReferenceOf(environment, image.Name);
+        // Staging's history: the records on the candidate and on what runs now. The candidate left when the
+        // current digest arrived (a later rollout in between would only make that earlier).
+        var deployments = new List<StagingDeployment>();
+        foreach (var digest in new[] { image.Candidate, current }.OfType<Digest>().Distinct())
+        {
+            var records = await context.Evidence.PromotionRecordsAsync(reference.WithDigest(digest), ct).ConfigureAwait(false);
+            deployments.AddRange(records.Where(r => r.To == environment && r.Outcome is ("promoted" or "up-to-date") && r.DigestOf(image.Name) == digest.ToString())
+                .Select(r => new StagingDeployment(digest, r.When)));
+        }
+        return new StagingGate(new StagingGateOptions(check.Window, check.Soak), context.Clock)
+            .Evaluate(image.Candidate, new StagingHistory(current, deployments));
+    }
+
+    private static string CheckedEnvironment(GateContext context) =>
+        context.Settings.Staging?.Environment ?? (context.Chain.Count > 1 ? context.Chain[^2] : context.To);
+
+    private static int IndexOf(IReadOnlyList<string> chain, string name)
+    {
+        for (var i = 0; i < chain.Count; i++) if (chain[i] == name) return i;
+        return -1;
+    }
 
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
+    /// <summary>Pass when <paramref name="candidate"/> runs (or recently ran) in staging for at least the soak time.</summary>
     public GateResult Evaluate(Digest candidate, StagingHistory history)
     {
         ArgumentNullException.ThrowIfNull(history);

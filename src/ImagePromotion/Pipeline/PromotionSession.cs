@@ -1,6 +1,9 @@
 using ImagePromotion.Configuration;
 using ImagePromotion.Copy;
+using ImagePromotion.GitOps.PullRequests;
 using ImagePromotion.Logging;
+using ImagePromotion.Pipeline.Planning;
+using ImagePromotion.Processes;
 using ImagePromotion.Registry;
 using ImagePromotion.Registry.Auth;
 using ImagePromotion.Registry.Transport;
@@ -10,6 +13,7 @@ namespace ImagePromotion.Pipeline;
 /// <summary>What a host knows before the first phase runs.</summary>
 public sealed record SessionOptions
 {
+    /// <summary>Plan only: every phase prints its plan and writes nothing to registries or Git.</summary>
     public bool DryRun { get; init; }
     /// <summary>The commit being promoted (full or short SHA); read from git when not given.</summary>
     public string? Commit { get; init; }
@@ -17,26 +21,37 @@ public sealed record SessionOptions
     public string Identity { get; init; } = "unknown";
     /// <summary>A link to the CI run, for pull requests and records.</summary>
     public string? RunUrl { get; init; }
+    /// <summary>Where plans, records, layouts and GitOps clones go.</summary>
     public string ArtifactsDirectory { get; init; } = ".artifacts";
+    /// <summary>The process environment to read variables from; null: this process's (tests pass their own).</summary>
     public IReadOnlyDictionary<string, string?>? Environment { get; init; }
-    /// <summary>The phases this invocation runs, so a dry run can plan on what an earlier phase would create.</summary>
-    public IReadOnlySet<string> PlannedPhases { get; init; } = new HashSet<string>();
 }
 
 /// <summary>
 /// The typed context every phase shares: configuration, one transport (one token cache, one connection
-/// pool) for the whole run, and the references of each environment resolved for this commit.
+/// pool) for the whole run, one GitHub client per GitOps repository, the references of each application ×
+/// image × environment resolved for this commit, and (in a dry run) the state earlier phases planned.
 /// </summary>
 public sealed class PromotionSession : IDisposable
 {
+    /// <summary>The loaded configuration.</summary>
     public PromotionConfig Config { get; }
+    /// <summary>What the host passed in.</summary>
     public SessionOptions Options { get; }
+    /// <summary>Where messages go (already redacting secrets in the hosts).</summary>
     public IPipelineLog Log { get; }
+    /// <summary>The one registry transport of the run.</summary>
     public RegistryTransport Transport { get; }
+    /// <summary>The copy engine over <see cref="Transport"/>.</summary>
     public ImageCopier Copier { get; }
     /// <summary>The evidence signing keys this job holds (PROMOTION_SIGNING_KEY_&lt;ROLE&gt;), read when first used.</summary>
     public Evidence.Signing.EvidenceSigners Signers { get; }
+    /// <summary>True in a dry run.</summary>
     public bool DryRun => Options.DryRun;
+    /// <summary>What the phases of this run planned so far: a dry run plans each phase on the earlier ones' outcome.</summary>
+    public PlannedState Planned { get; } = new();
+    /// <summary>The plans of this run (with what was done), as <see cref="PromotionPipeline"/> writes them to plan.json.</summary>
+    internal List<object> PlanJournal { get; } = [];
 
     private PromotionSession(PromotionConfig config, SessionOptions options, IPipelineLog log, RegistryTransport transport, IReadOnlyDictionary<string, string?> environment)
     {
@@ -45,6 +60,7 @@ public sealed class PromotionSession : IDisposable
         Signers = new Evidence.Signing.EvidenceSigners(environment);
     }
 
+    /// <summary>A session over <paramref name="config"/>: credentials from the named variables, the environment and Docker's config.</summary>
     public static PromotionSession Create(PromotionConfig config, SessionOptions options, IPipelineLog log)
     {
         var environment = options.Environment ?? CredentialStore.ReadProcessEnvironment();
@@ -71,7 +87,11 @@ public sealed class PromotionSession : IDisposable
             InsecureRegistries = insecure,
             CaBundles = caBundles,
         }, credentials);
-        return new PromotionSession(config, options, log, transport, environment);
+        var session = new PromotionSession(config, options, log, transport, environment);
+        // plan.json describes this run only: a run that plans nothing must not leave an earlier run's plans behind.
+        var plans = Path.Combine(session.ArtifactsDirectory, PromotionPipeline.PlanFile);
+        if (File.Exists(plans)) File.Delete(plans);
+        return session;
     }
 
     /// <summary>The commit tag: 12 hex digits of the commit, which is how BuildOnce and PushDev name the build.</summary>
@@ -88,28 +108,62 @@ public sealed class PromotionSession : IDisposable
         }
     }
 
-    public ImageReference Reference(EnvironmentSettings environment)
+    /// <summary>Where <paramref name="image"/> of <paramref name="application"/> lives in <paramref name="environment"/>: placeholders resolved for this run.</summary>
+    public ImageReference Reference(ApplicationSettings application, ImageSettings image, EnvironmentSettings environment)
     {
         var host = Config.RegistryOf(environment).Host;
-        var tag = environment.Tag.Contains("{commit}") ? environment.Tag.Replace("{commit}", CommitTag) : environment.Tag;
-        return ImageReference.Parse($"{host}/{environment.Repository}:{tag}");
+        string Expand(string template) => Templates.Expand(template, template.Contains("{commit}", StringComparison.Ordinal) ? CommitTag : null, application.Name, image.Name);
+        return ImageReference.Parse($"{host}/{Expand(environment.Repository)}:{Expand(environment.Tag)}");
     }
 
+    /// <summary>The client of the registry <paramref name="environment"/> lives in.</summary>
     public RegistryClient Client(EnvironmentSettings environment) => Copier.Client(Config.RegistryOf(environment).Host);
 
+    /// <summary>The artifacts directory, absolute.</summary>
     public string ArtifactsDirectory => Path.GetFullPath(Options.ArtifactsDirectory);
 
-    /// <summary>True in a dry run that also plans <paramref name="phase"/>, whose writes the later phases would see.</summary>
-    public bool PlansEarlier(string phase) => DryRun && Options.PlannedPhases.Contains(phase);
+    /// <summary>A variable of the run's environment (tests pass their own), null when unset or empty.</summary>
+    public string? Variable(string name) =>
+        (Options.Environment ?? CredentialStore.ReadProcessEnvironment()).GetValueOrDefault(name) is { Length: > 0 } v ? v : null;
 
-    private readonly HashSet<string> _plannedChanges = new(StringComparer.Ordinal);
+    private Task<string?>? _branch;
 
-    /// <summary>Notes, in a dry run, that an environment would point at a new digest by the end of this phase.</summary>
-    public void PlanChange(string environment) { if (DryRun) lock (_plannedChanges) _plannedChanges.Add(environment); }
+    /// <summary>The branch being built: the CI's variables first, else the checkout's current branch; null when detached. Read once per run.</summary>
+    public Task<string?> BranchAsync(CancellationToken ct) => _branch ??= ReadBranchAsync(ct);
 
-    /// <summary>True when an earlier phase of this dry run would change what <paramref name="environment"/> holds.</summary>
-    public bool ChangesEarlier(string environment) { lock (_plannedChanges) return DryRun && _plannedChanges.Contains(environment); }
+    private async Task<string?> ReadBranchAsync(CancellationToken ct)
+    {
+        foreach (var name in new[] { "PROMOTION_BRANCH", "GITHUB_HEAD_REF", "GITHUB_REF_NAME", "CODEBUILD_WEBHOOK_HEAD_REF" })
+            if (Variable(name) is { } value)
+                return value.StartsWith("refs/heads/", StringComparison.Ordinal) ? value["refs/heads/".Length..] : value;
+        if (Options.Environment is not null) return null; // a given environment is the whole truth (tests)
+        var r = await ProcessRunner.RunAsync("git", ["rev-parse", "--abbrev-ref", "HEAD"], Config.BaseDirectory, ct: ct).ConfigureAwait(false);
+        var branch = r.ExitCode == 0 ? r.Output.Trim() : null;
+        return branch is null or "HEAD" or "" ? null : branch;
+    }
 
+    private readonly Dictionary<string, GitHubPullRequests> _pullRequests = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The GitHub client for a GitOps repository's pull requests, built once per run: opening the pull request,
+    /// reading its reviews and merging it all go through the same client.
+    /// </summary>
+    public GitHubPullRequests PullRequests(GitHubSettings github, string purpose)
+    {
+        var key = $"{github.BaseUrl}|{github.Owner}/{github.Repository}|{github.TokenEnv}";
+        lock (_pullRequests)
+        {
+            if (_pullRequests.TryGetValue(key, out var existing)) return existing;
+            var token = Variable(github.TokenEnv)
+                ?? throw new PromotionException($"{github.TokenEnv} is not set: {purpose} on {github.Owner}/{github.Repository}; export a token with pull-request and contents write access");
+            var client = new GitHubPullRequests(new GitHubRepositoryOptions(github.Owner, github.Repository, token,
+                github.BaseUrl == "https://api.github.com" ? null : github.BaseUrl), Log);
+            _pullRequests[key] = client;
+            return client;
+        }
+    }
+
+    /// <summary>Releases the transport and the signing keys.</summary>
     public void Dispose()
     {
         Transport.Dispose();

@@ -1,6 +1,5 @@
-using System.ComponentModel;
-using System.Diagnostics;
 using ImagePromotion.Logging;
+using ImagePromotion.Processes;
 using ImagePromotion.Registry;
 
 namespace ImagePromotion.Scanning;
@@ -33,55 +32,37 @@ public sealed class ScannerRunner(IPipelineLog? log = null)
         if (executable is null)
             return Failed(command, $"executable '{command.Executable}' not found on PATH; install {command.Name} or configure its command with a full path");
 
-        var start = new ProcessStartInfo(executable)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-        };
-        foreach (var argument in command.Arguments)
-            start.ArgumentList.Add(argument.Replace(ScannerCommand.ImagePlaceholder, target, StringComparison.Ordinal));
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal);
         if (credentials is not null)
         {
             if (command.UsernameVariable is null || command.PasswordVariable is null)
                 return Failed(command, "registry credentials were given but the scanner command names no username/password environment variables to pass them in");
             SecretRedactor.Shared.Add(credentials.Password);
-            start.Environment[command.UsernameVariable] = credentials.Username;
-            start.Environment[command.PasswordVariable] = credentials.Password;
-            if (command.RegistryVariable is not null) start.Environment[command.RegistryVariable] = image.Registry;
+            environment[command.UsernameVariable] = credentials.Username;
+            environment[command.PasswordVariable] = credentials.Password;
+            if (command.RegistryVariable is not null) environment[command.RegistryVariable] = image.Registry;
         }
-        if (image.IsLoopback && command.PlainHttpVariable is not null) start.Environment[command.PlainHttpVariable] = "true";
+        if (image.IsLoopback && command.PlainHttpVariable is not null) environment[command.PlainHttpVariable] = "true";
+        var request = new ProcessRequest(executable, command.Arguments.Select(a => a.Replace(ScannerCommand.ImagePlaceholder, target, StringComparison.Ordinal)).ToArray())
+        {
+            Environment = environment, Timeout = Timeout, Description = command.Name,
+        };
 
         log?.Information($"scan: running {command.Name} on {target}");
-        using var process = new Process { StartInfo = start };
-        try { process.Start(); }
-        catch (Win32Exception ex)
+        ProcessResult run;
+        try { run = await ProcessRunner.RunAsync(request, ct: cancellationToken).ConfigureAwait(false); }
+        catch (ProcessNotFoundException ex)
         {
-            return Failed(command, $"cannot start '{executable}' ({ex.Message}); check it is an executable for this platform");
+            return Failed(command, $"cannot start '{executable}' ({ex.InnerException?.Message}); check it is an executable for this platform");
         }
-        process.StandardInput.Close();
-
-        // Both pipes are drained concurrently: a scanner that fills stderr while we wait on stdout would hang.
-        var stdout = ReadAllAsync(process.StandardOutput.BaseStream);
-        var stderr = process.StandardError.ReadToEndAsync();
-        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(Timeout);
-        try
+        catch (ProcessTimeoutException)
         {
-            await process.WaitForExitAsync(deadline.Token);
-        }
-        catch (OperationCanceledException)
-        {
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { /* already gone */ }
-            cancellationToken.ThrowIfCancellationRequested();
             return Failed(command, $"timed out after {Timeout.TotalSeconds:0}s and was stopped; raise the scanner timeout or check registry access");
         }
 
-        var output = await stdout;
-        var errors = await stderr;
-        if (process.ExitCode != 0)
-            return Failed(command, $"exited with code {process.ExitCode}: {LastLine(errors) ?? "no error output"}");
+        var output = run.OutputBytes;
+        if (run.ExitCode != 0)
+            return Failed(command, $"exited with code {run.ExitCode}: {LastLine(run.Error) ?? "no error output"}");
         try
         {
             var report = ScanReportParser.Parse(output, $"{command.Name} output", command.Name);
@@ -99,13 +80,6 @@ public sealed class ScannerRunner(IPipelineLog? log = null)
         var line = SecretRedactor.Shared.Redact($"{command.Name}: {reason}");
         log?.Warning("scan: " + line);
         return new ExternalScanResult(command.Name, null, line);
-    }
-
-    private static async Task<byte[]> ReadAllAsync(Stream stream)
-    {
-        using var buffer = new MemoryStream();
-        await stream.CopyToAsync(buffer);
-        return buffer.ToArray();
     }
 
     /// <summary>Scanners put the actual error last (after progress and warnings); one line of it, bounded.</summary>

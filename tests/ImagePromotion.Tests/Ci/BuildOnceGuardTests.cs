@@ -8,7 +8,7 @@ namespace ImagePromotion.Tests.Ci;
 /// What keeps one commit's build from being mistaken for another's, run as a CI job runs it: ./build.sh in a fresh
 /// clone at commit C, with the shipped configuration and registries that require a login. The commit is the
 /// checkout's; a CI variable naming another is refused; a dev tag is re-used only when its image's revision label is
-/// that commit; a promotion never builds.
+/// that commit; a promotion given its image never builds or pushes.
 /// </summary>
 [TestFixture, NonParallelizable, Order(952)]
 public sealed class BuildOnceGuardTests
@@ -83,13 +83,20 @@ public sealed class BuildOnceGuardTests
     }
 
     [Test, Order(3)]
-    public async Task A_promotion_never_builds_even_when_the_commit_was_never_pushed()
+    public async Task A_promotion_given_its_image_never_builds_or_pushes_even_when_the_commit_was_never_pushed()
     {
-        var (exit, output) = await BuildAsync(new Dictionary<string, string>(), "--target=PromoteStaging");
+        // What the promotion jobs do: name the artifact. A digest the dev repository does not hold is refused, and
+        // nothing is built or pushed for the checkout's commit in its place.
+        var absent = "sha256:" + new string('a', 64);
+        var image = $"{_world.Dev.Host}/{PipelineWorld.Repository}@{absent}";
+        var (exit, output) = await BuildAsync(new Dictionary<string, string> { ["GITHUB_SHA"] = _commit }, "--target=PromoteStaging", $"--image={image}");
         Assert.That(exit, Is.Not.Zero);
-        Assert.That(Errors(output).Single(), Does.Contain($"git-{_commit[..12]} does not exist"));
-        Assert.That(output, Does.Not.Contain("BuildOnce").And.Not.Contain("PushDev"));
+        Assert.That(Errors(output).Single(), Does.Contain(absent));
+        Assert.That(output, Does.Contain("BuildOnce: skipped, --image/--digest names the image to promote")
+            .And.Contain("PushDev: skipped, --image/--digest names the image to promote"));
         Assert.That(_machine.Builds, Is.Empty);
+        Assert.That(await _world.DigestAsync(_world.Dev, $"git-{_commit[..12]}", Ct), Is.Null, "nothing pushed");
+        Assert.That(await _world.DigestAsync(_world.Dev, "staging", Ct), Is.Null, "nothing promoted");
     }
 
     [Test, Order(4)]

@@ -1,6 +1,7 @@
 using ImagePromotion.Configuration;
 using ImagePromotion.Logging;
-using ImagePromotion.Pipeline;
+using ImagePromotion.Pipeline.Building;
+using ImagePromotion.Pipeline.Sandbox;
 
 namespace ImagePromotion.Tests.Ci;
 
@@ -33,6 +34,8 @@ public sealed class FreshMachineTests
         _config = ConfigLoader.Load(_sandbox.PathOf("promotion.yaml"));
     }
 
+    private BuildSettings Build => _config.Applications[0].Images[0].Build;
+
     [TearDown]
     public void Remove() => _sandbox.Dispose();
 
@@ -53,9 +56,9 @@ public sealed class FreshMachineTests
     {
         DockerCliWithoutEngine();
         Assert.That(await ImageBuilder.EngineAnswersAsync(_bin, CancellationToken.None), Is.False);
-        var missing = await new Sandbox(_config, new MemoryLog()).MissingPackagesAsync(CancellationToken.None, _bin);
+        var missing = await new LocalSandbox(_config, new MemoryLog()).MissingPackagesAsync(CancellationToken.None, _bin);
         Assert.That(missing, Is.EquivalentTo(new[] { "docker-registry", "buildah", "git" }));
-        var e = Assert.ThrowsAsync<PromotionException>(() => new ImageBuilder(_config, _sandbox.Root, new MemoryLog()).ChooseBuilderAsync(CancellationToken.None, _bin));
+        var e = Assert.ThrowsAsync<PromotionException>(() => new ImageBuilder(_config, _sandbox.Root, new MemoryLog()).ChooseBuilderAsync(Build, CancellationToken.None, _bin));
         Assert.That(e!.Message, Does.Contain("no Docker engine answers 'docker info'").And.Contain("apt-get install buildah"));
     }
 
@@ -64,8 +67,8 @@ public sealed class FreshMachineTests
     {
         DockerCliWithoutEngine();
         Tool("buildah", "exit 0");
-        Assert.That(await new ImageBuilder(_config, _sandbox.Root, new MemoryLog()).ChooseBuilderAsync(CancellationToken.None, _bin), Is.EqualTo("buildah"));
-        Assert.That(await new Sandbox(_config, new MemoryLog()).MissingPackagesAsync(CancellationToken.None, _bin), Does.Not.Contain("buildah"));
+        Assert.That(await new ImageBuilder(_config, _sandbox.Root, new MemoryLog()).ChooseBuilderAsync(Build, CancellationToken.None, _bin), Is.EqualTo("buildah"));
+        Assert.That(await new LocalSandbox(_config, new MemoryLog()).MissingPackagesAsync(CancellationToken.None, _bin), Does.Not.Contain("buildah"));
     }
 
     [Test]
@@ -73,9 +76,9 @@ public sealed class FreshMachineTests
     {
         DockerWithEngine();
         Tool("buildah", "exit 0");
-        Assert.That(await new ImageBuilder(_config, _sandbox.Root, new MemoryLog()).ChooseBuilderAsync(CancellationToken.None, _bin), Is.EqualTo("docker"));
+        Assert.That(await new ImageBuilder(_config, _sandbox.Root, new MemoryLog()).ChooseBuilderAsync(Build, CancellationToken.None, _bin), Is.EqualTo("docker"));
         File.Delete(Path.Combine(_bin, "buildah"));
-        Assert.That(await new Sandbox(_config, new MemoryLog()).MissingPackagesAsync(CancellationToken.None, _bin), Does.Not.Contain("buildah"));
+        Assert.That(await new LocalSandbox(_config, new MemoryLog()).MissingPackagesAsync(CancellationToken.None, _bin), Does.Not.Contain("buildah"));
     }
 
     [TestCase("0123456789abcdef0123456789abcdef01234567", "0123456789abcdef0123456789abcdef01234567", true)]

@@ -38,14 +38,15 @@ public sealed class ConfigLoaderTests
     public void Reads_environments_in_file_order_with_defaults()
     {
         var config = Parse(Valid);
-        Assert.That(config.Service, Is.EqualTo("shop"));
+        Assert.That(config.Applications.Single().Name, Is.EqualTo("shop"), "service: is one application...");
+        Assert.That(config.Applications[0].Images.Single().Name, Is.EqualTo("shop"), "...holding one image of the same name");
         Assert.That(config.Environments.Select(e => e.Name), Is.EqualTo(new[] { "dev", "staging", "production" }));
         Assert.That(config.Environment("dev").TagMayMove, Is.False);
         Assert.That(config.Environment("staging").TagMayMove, Is.True, "tags may move unless the file says otherwise");
         Assert.That(config.Registries["dev"].Insecure, Is.True);
         Assert.That(config.Registries["prod"].PasswordEnv, Is.EqualTo("PROD_PASSWORD"));
         Assert.That(config.Release.Environment, Is.EqualTo("production"), "the last environment is released by default");
-        Assert.That(config.Build.Builder, Is.EqualTo("auto"));
+        Assert.That(config.Applications[0].Images[0].Build.Builder, Is.EqualTo("auto"));
     }
 
     [Test]

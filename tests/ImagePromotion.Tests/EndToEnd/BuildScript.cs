@@ -13,15 +13,29 @@ internal sealed partial class BuildScript : IDisposable
     public string ConfigPath { get; }
     public int DevPort { get; }
     public int ProdPort { get; }
+    /// <summary>The second production region's registry (the multi-image configuration only).</summary>
+    public int UsPort { get; }
 
-    public BuildScript()
+    /// <param name="shop">The multi-image configuration (examples/shop: web and worker, two production regions) instead of the single-image one.</param>
+    public BuildScript(bool shop = false)
     {
         RepositoryRoot = FindRoot();
         WorkDirectory = Directory.CreateTempSubdirectory("e2e-").FullName;
         DevPort = FreePort();
         ProdPort = FreePort();
+        UsPort = FreePort();
         var sample = Path.Combine(RepositoryRoot, "examples", "sample-app");
         ConfigPath = Path.Combine(WorkDirectory, "promotion.yaml");
+        if (shop)
+        {
+            // The shipped example with this test's ports and sandbox: everything else as a user reads it.
+            var text = File.ReadAllText(Path.Combine(RepositoryRoot, "examples", "shop", "promotion.yaml"))
+                .Replace("127.0.0.1:5701", $"127.0.0.1:{DevPort}").Replace("127.0.0.1:5702", $"127.0.0.1:{ProdPort}").Replace("127.0.0.1:5703", $"127.0.0.1:{UsPort}")
+                .Replace("context: apps/", $"context: {Path.Combine(RepositoryRoot, "examples", "shop", "apps")}/")
+                .Replace("../../.sandbox", Path.Combine(WorkDirectory, "sandbox"));
+            File.WriteAllText(ConfigPath, text);
+            return;
+        }
         File.WriteAllText(ConfigPath, $"""
             service: sample-app
             build:
@@ -93,16 +107,26 @@ internal sealed partial class BuildScript : IDisposable
     }
 
     /// <summary>Runs git in the sandbox GitOps repository and returns its output.</summary>
-    public string Git(params string[] arguments)
+    public string Git(params string[] arguments) => GitIn("gitops.git", arguments);
+
+    /// <summary>Runs git in the sandbox's bare repository <paramref name="repository"/> and returns its output.</summary>
+    public string GitIn(string repository, params string[] arguments)
     {
         var psi = new ProcessStartInfo("git") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         psi.ArgumentList.Add("-C");
-        psi.ArgumentList.Add(Path.Combine(WorkDirectory, "sandbox", "gitops.git"));
+        psi.ArgumentList.Add(Path.Combine(WorkDirectory, "sandbox", repository));
         foreach (var a in arguments) psi.ArgumentList.Add(a);
         using var p = Process.Start(psi)!;
         var output = p.StandardOutput.ReadToEnd();
         p.WaitForExit();
         return output;
+    }
+
+    /// <summary>The plans the last run wrote to plan.json (with what it did, in a real run).</summary>
+    public System.Text.Json.JsonElement Plans()
+    {
+        var file = Path.Combine(WorkDirectory, "artifacts", "plan.json");
+        return System.Text.Json.JsonDocument.Parse(File.Exists(file) ? File.ReadAllText(file) : "[]").RootElement.Clone();
     }
 
     public void Dispose()

@@ -64,7 +64,7 @@ public sealed class ConsumerRepositoryTests
         Assert.That(RecipePackages.Entries(_packages.ModulePackage), Does.Contain("lib/net10.0/ImagePromotion.dll"));
         Assert.That(RecipePackages.Dependencies(_packages.ModulePackage), Is.EquivalentTo(new Dictionary<string, string>
         {
-            ["YamlDotNet"] = "18.1.0", ["Octokit"] = "14.0.0", ["Polly.Core"] = "8.9.1",
+            ["YamlDotNet"] = "18.1.0", ["Octokit"] = "14.0.0", ["CliWrap"] = "3.10.5", ["DiffPlex"] = "1.9.0", ["Polly.Core"] = "8.9.1",
         }));
         var cake = RecipePackages.Entries(_packages.RecipePackage).Where(e => e.EndsWith(".cake", StringComparison.Ordinal));
         Assert.That(cake, Is.EquivalentTo(RecipeSource.CakeFiles(RecipeSource.RepositoryRoot()).Select(f => "content/" + f)));

@@ -1,6 +1,5 @@
-using System.Diagnostics;
-using System.Text;
 using ImagePromotion.Logging;
+using ImagePromotion.Processes;
 
 namespace ImagePromotion.GitOps.Git;
 
@@ -11,7 +10,7 @@ internal sealed record GitOutput(int ExitCode, string StandardOutput, string Sta
 }
 
 /// <summary>
-/// Runs the git command line. Arguments go through <see cref="ProcessStartInfo.ArgumentList"/> (never a
+/// Runs the git command line. Arguments go through the module's <see cref="ProcessRunner"/> as a list (never a
 /// shell), credentials only through the environment, and every byte git prints is redacted before anyone
 /// sees it, because git echoes remote URLs and server messages verbatim.
 /// </summary>
@@ -30,54 +29,33 @@ internal sealed class GitCli(GitCredentials credentials, IPipelineLog log, TimeS
     /// <summary>Runs git and hands back the exit code; for commands whose failure is an answer (push rejected).</summary>
     public async Task<GitOutput> TryRunAsync(string? workTree, IReadOnlyList<string> args, CancellationToken ct)
     {
-        var psi = new ProcessStartInfo(Executable)
-        {
-            RedirectStandardInput = true,
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            UseShellExecute = false,
-            CreateNoWindow = true,
-            StandardOutputEncoding = Encoding.UTF8,
-            StandardErrorEncoding = Encoding.UTF8,
-        };
-        if (workTree != null) psi.WorkingDirectory = workTree;
         // Identity-independent, prompt-free, locale-stable: a CI runner has no terminal and maybe no git config.
-        psi.Environment["GIT_TERMINAL_PROMPT"] = "0";
-        psi.Environment["LC_ALL"] = "C";
-        psi.Environment["GIT_PAGER"] = "cat";
-        psi.Environment.Remove("GIT_ASKPASS");
-        psi.Environment.Remove("SSH_ASKPASS");
-        credentials.Apply(psi.Environment);
-        foreach (var a in args) psi.ArgumentList.Add(a);
-
+        var environment = new Dictionary<string, string?>(StringComparer.Ordinal)
+        {
+            ["GIT_TERMINAL_PROMPT"] = "0", ["LC_ALL"] = "C", ["GIT_PAGER"] = "cat", ["GIT_ASKPASS"] = null, ["SSH_ASKPASS"] = null,
+        };
+        // Credentials add their entries after any git config the caller's environment already passes the same way.
+        if (System.Environment.GetEnvironmentVariable("GIT_CONFIG_COUNT") is { } count) environment["GIT_CONFIG_COUNT"] = count;
+        credentials.Apply(environment);
         log.Verbose("git " + string.Join(' ', args));
-        using var process = new Process { StartInfo = psi };
+        ProcessResult result;
         try
         {
-            process.Start();
+            result = await ProcessRunner.RunAsync(new ProcessRequest(Executable, args)
+            {
+                WorkingDirectory = workTree, Environment = environment, Timeout = commandTimeout, Description = "git " + Subcommand(args),
+            }, ct: ct).ConfigureAwait(false);
         }
-        catch (System.ComponentModel.Win32Exception e)
+        catch (ProcessNotFoundException e)
         {
-            throw new PromotionException($"Cannot start '{Executable}': {e.Message}; install git and put it on PATH.");
+            throw new PromotionException($"Cannot start '{Executable}': {e.InnerException?.Message}; install git and put it on PATH.");
         }
-        process.StandardInput.Close();
-        var stdout = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
-        var stderr = process.StandardError.ReadToEndAsync(CancellationToken.None);
-
-        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(ct);
-        timeout.CancelAfter(commandTimeout);
-        try
+        catch (ProcessTimeoutException)
         {
-            await process.WaitForExitAsync(timeout.Token).ConfigureAwait(false);
-        }
-        catch (OperationCanceledException)
-        {
-            try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-            ct.ThrowIfCancellationRequested();
             throw new PromotionException($"git {Subcommand(args)} did not finish within {commandTimeout.TotalSeconds:0.###}s; check the network path to the GitOps remote or raise the git command timeout.");
         }
         var redactor = SecretRedactor.Shared;
-        return new GitOutput(process.ExitCode, redactor.Redact(await stdout.ConfigureAwait(false)), redactor.Redact(await stderr.ConfigureAwait(false)));
+        return new GitOutput(result.ExitCode, redactor.Redact(result.Output), redactor.Redact(result.Error));
     }
 
     public static PromotionException Failure(IReadOnlyList<string> args, GitOutput output, string? context)

@@ -69,11 +69,19 @@ public sealed class GitOpsRepository
         return line?.Split('\t')[0].Trim();
     }
 
-    /// <summary>Shallow-fetches one branch into refs/remotes/origin/&lt;branch&gt;.</summary>
-    public Task FetchAsync(string branch, CancellationToken ct) =>
+    /// <summary>Shallow-fetches one branch (its last <paramref name="depth"/> commits) into refs/remotes/origin/&lt;branch&gt;.</summary>
+    public Task FetchAsync(string branch, CancellationToken ct, int depth = 1) =>
         Git.RunAsync(WorkTree,
-            ["fetch", "--quiet", "--depth", "1", "--no-tags", "origin", $"+refs/heads/{branch}:{RemoteRef(branch)}"],
+            ["fetch", "--quiet", "--depth", depth.ToString(System.Globalization.CultureInfo.InvariantCulture), "--no-tags", "origin", $"+refs/heads/{branch}:{RemoteRef(branch)}"],
             ct, $"remote {RemoteDescription}, branch {branch}");
+
+    /// <summary>True when <paramref name="ancestor"/> is in the fetched history of <paramref name="commit"/>.</summary>
+    internal async Task<bool> ContainsAsync(string commit, string ancestor, CancellationToken ct)
+    {
+        var check = await Git.TryRunAsync(WorkTree, ["merge-base", "--is-ancestor", ancestor, commit], ct).ConfigureAwait(false);
+        if (check.ExitCode is 0 or 1) return check.ExitCode == 0;
+        throw GitCli.Failure(["merge-base"], check, $"is {GitPublisher.Short(ancestor)} in {GitPublisher.Short(commit)}");
+    }
 
     /// <summary>Points local <paramref name="branch"/> at <paramref name="startPoint"/> with a clean work tree.</summary>
     internal async Task CheckoutAsync(string branch, string startPoint, CancellationToken ct)

@@ -1,3 +1,5 @@
+using ImagePromotion.GitOps.Manifests;
+
 namespace ImagePromotion.GitOps.Git;
 
 /// <summary>Where the GitOps repository lives and where this machine keeps its clone.</summary>
@@ -28,8 +30,21 @@ public enum GitPublishMode
 public sealed record GitPublishRequest(GitRepositoryOptions Repository, GitOpsChange Change)
 {
     public GitPublishMode Mode { get; init; } = GitPublishMode.PullRequestBranch;
-    /// <summary>Pushes tried in all when the remote moves under us; each retry starts from the new remote head.</summary>
+    /// <summary>
+    /// Pushes tried in all when a push loses a race (the remote moved: non-fast-forward, fetch first, stale
+    /// info, or the server's "cannot lock ref"); each retry re-fetches and re-applies the edit on the new head.
+    /// </summary>
     public int MaxAttempts { get; init; } = 4;
+    /// <summary>First pause before a retry after a lost push race; it doubles, with jitter, so racing runs spread out.</summary>
+    public TimeSpan RetryDelay { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>
+    /// A compare-and-swap on what the base branch pins (only with <see cref="ManifestImageEdit"/> edits): what
+    /// <see cref="GitPublisher.ReadPinnedAsync"/> returned when the caller decided to promote. On every attempt
+    /// the base is read again; when an edited place pins something else by then (another promotion landed),
+    /// the publish stops with <see cref="GitOpsSupersededException"/> instead of writing over it. Null: a moved
+    /// remote is simply re-fetched and the edit re-applied.
+    /// </summary>
+    public GitOpsPins? ExpectedPins { get; init; }
     /// <summary>The bot that writes the commit; the author stays the person who triggered the promotion.</summary>
     public string CommitterName { get; init; } = "image-promotion";
     public string CommitterEmail { get; init; } = "image-promotion@users.noreply.github.com";
@@ -43,6 +58,33 @@ public enum GitPublishOutcome
     AlreadyUpToDate,
     /// <summary>Dry run: <see cref="GitPublishResult.Diff"/> shows what would be committed.</summary>
     DryRun,
+}
+
+/// <summary>One image to write: the manifest (relative to the repository root), where in it, and the image reference.</summary>
+public sealed record ManifestImageEdit(string Manifest, ManifestTarget Target, string Image);
+
+/// <summary>What one edited place pins: the image(s) as a consumer renders them (see <see cref="ManifestEdit.Pinned"/>).</summary>
+public sealed record ManifestPin(ManifestImageEdit Edit, IReadOnlyList<string> Images)
+{
+    /// <summary>True when every matched place already holds <see cref="ManifestImageEdit.Image"/>.</summary>
+    public bool HoldsEdit { get; init; }
+}
+
+/// <summary>What <paramref name="Branch"/> pins at <paramref name="Commit"/> for each edit, in the order of the edits.</summary>
+public sealed record GitOpsPins(string Branch, string Commit, IReadOnlyList<ManifestPin> Pins)
+{
+    /// <summary>"deploy/app.yaml: ghcr.io/acme/app@sha256:…; …" for messages.</summary>
+    public string Describe() => string.Join("; ", Pins.Select(p => $"{p.Edit.Manifest}: {string.Join(", ", p.Images)}"));
+}
+
+/// <summary>
+/// The base branch no longer pins what the caller read (<see cref="GitPublishRequest.ExpectedPins"/>), or, after
+/// the push, the branch does not hold the edit: another promotion got there first. Nothing more was pushed.
+/// </summary>
+public sealed class GitOpsSupersededException(string message, GitOpsPins? found) : PromotionException(message)
+{
+    /// <summary>What the branch pins now (null when the edit was a delegate that cannot say).</summary>
+    public GitOpsPins? Found { get; } = found;
 }
 
 /// <param name="Branch">The branch that holds the change: the promotion branch, or the base branch in direct-push
@@ -62,4 +104,11 @@ public sealed record GitPublishResult(
     public bool Unchanged => Outcome == GitPublishOutcome.AlreadyUpToDate;
     /// <summary>The change is (or already was) on the base branch; no pull request is needed for it.</summary>
     public bool OnBaseBranch { get; init; }
+    /// <summary>
+    /// Read back from the remote after the push (or the up-to-date decision): what <see cref="Branch"/> pins at
+    /// <see cref="CommitSha"/>, each edit checked to hold its image. Null for delegate edits and dry runs.
+    /// </summary>
+    public GitOpsPins? Verified { get; init; }
+    /// <summary>True when a promotion branch left from an earlier promotion was reset onto the current base.</summary>
+    public bool BranchReset { get; init; }
 }

@@ -9,14 +9,23 @@ public sealed record ImageChange(string Location, int Line, string? OldValue, st
     public bool Changed => OldValue != NewValue;
 }
 
-/// <summary>The new text of a manifest and what changed in it.</summary>
+/// <summary>
+/// The new text of a manifest, what changed in it, and <see cref="Pinned"/>: the image each matched place
+/// held before the edit, as a consumer renders it (Helm's registry/repository:tag@digest put together, a
+/// Kustomize entry's newName:newTag@digest).
+/// </summary>
 public sealed record ManifestEdit(string Text, IReadOnlyList<ImageChange> Changes)
 {
     public bool Changed => Changes.Any(c => c.Changed);
+    public IReadOnlyList<string> Pinned { get; init; } = [];
 }
 
-/// <summary>A change before it is applied: the path lets the result be re-read and checked.</summary>
-internal sealed record PlannedChange(int Document, YamlPath Path, string Location, int Line, string? OldValue, string NewValue, TextEdit? Edit)
+/// <summary>
+/// A change before it is applied. <see cref="Path"/> is concrete (indexes, no selectors) so the result can
+/// be re-read and checked; <see cref="Target"/> is how the value was reached (null for a key being added),
+/// from which <see cref="SharedValues"/> decides the text edit.
+/// </summary>
+internal sealed record PlannedChange(int Document, YamlPath Path, string Location, int Line, string? OldValue, string NewValue, LocatedNode? Target)
 {
     public ImageChange ToPublic() => new(Location, Line, OldValue, NewValue);
 }
@@ -28,17 +37,18 @@ internal sealed record EditContext(string Text, string File, IReadOnlyList<Sourc
 
     public string Where(int line, string location) => $"{File}:{line}: {location}";
 
-    /// <summary>Plans writing <paramref name="value"/> into the scalar <paramref name="node"/>.</summary>
-    public PlannedChange SetScalar(int document, YamlPath path, string location, SourceNode node, string value)
+    /// <summary>Plans writing <paramref name="value"/> into the scalar found at <paramref name="target"/>.</summary>
+    public PlannedChange SetScalar(int document, LocatedNode target, string location, string value)
     {
+        var node = target.Node;
         var where = Where(node.Line, location);
-        if (node is SourceAlias alias)
-            throw new PromotionException($"{where} is the alias *{alias.Name}; editing it would change every use of &{alias.Name}, so write the value there directly or target the anchor's path");
-        if (node is not SourceScalar scalar)
-            throw new PromotionException($"{where} is a {(node is SourceMapping ? "mapping" : "sequence")}, not a scalar; point the target at the value itself");
-        var edit = scalar.Value == value ? null : ScalarText.Replace(Text, scalar, value, where);
-        return new PlannedChange(document, path, location, node.Line, scalar.Value, value, edit);
+        if (node.Deref() is not SourceScalar scalar)
+            throw new PromotionException($"{where} is a {(node.Deref() is SourceMapping ? "mapping" : "sequence")}, not a scalar; point the target at the value itself");
+        return new PlannedChange(document, target.Path, location, node.Line, scalar.Value, value, target);
     }
+
+    /// <summary>Finds <paramref name="path"/> in document <paramref name="document"/>, or null.</summary>
+    public LocatedNode? Locate(int document, YamlPath path) => path.Locate(Documents[document].Root, out _, out _);
 
     /// <summary>"document 2 " in multi-document files, so locations stay unambiguous.</summary>
     public string DocumentPrefix(int document) => Documents.Count > 1 ? $"document {document + 1} " : "";

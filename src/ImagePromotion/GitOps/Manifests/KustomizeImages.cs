@@ -8,7 +8,7 @@ namespace ImagePromotion.GitOps.Manifests;
 /// </summary>
 internal static class KustomizeImages
 {
-    public static (List<PlannedChange> Changes, List<TextEdit> Insertions) Plan(EditContext context, KustomizeImageTarget target)
+    public static EditPlan Plan(EditContext context, KustomizeImageTarget target)
     {
         var document = context.Documents.FirstOrDefault(d => d.Root is not null)
             ?? throw new PromotionException($"{context.File}: the kustomization is empty; add at least 'resources:'");
@@ -30,7 +30,7 @@ internal static class KustomizeImages
             AppendBlockItem(sb, indent, indent + "  ", fields, context.Newline);
             insertions.Add(new TextEdit(at, at, sb.ToString()));
             changes.AddRange(Added(context, document.Index, 0, fields, root.ContentEnd));
-            return (changes, insertions);
+            return new EditPlan(changes, insertions, []);
         }
         if (imagesNode.Deref() is not SourceSequence images)
             throw new PromotionException($"{context.Where(imagesNode.Line, ".images")} is not a list; write it as a list of '- name: …' entries");
@@ -44,7 +44,7 @@ internal static class KustomizeImages
             var fields = Fields(entryName, image, target);
             insertions.Add(images.Flow ? FlowItem(context, images, fields) : BlockItem(context, images, fields));
             changes.AddRange(Added(context, document.Index, images.Items.Count, fields, images.ContentEnd));
-            return (changes, insertions);
+            return new EditPlan(changes, insertions, []);
         }
 
         var (entry, index) = (matches[0].Node!, matches[0].Index);
@@ -53,9 +53,9 @@ internal static class KustomizeImages
         void Set(string key, string value)
         {
             var path = basePath.Append(new KeySegment(key));
-            var node = entry.Get(key);
-            if (node is null) missing.Add((key, value));
-            else changes.Add(context.SetScalar(document.Index, path, path.ToString(), node, value));
+            var located = context.Locate(document.Index, path);
+            if (located is null) missing.Add((key, value));
+            else changes.Add(context.SetScalar(document.Index, located, path.ToString(), value));
         }
 
         var effectiveName = entry.GetString("newName") is { Length: > 0 } n ? n : entry.GetString("name");
@@ -70,14 +70,23 @@ internal static class KustomizeImages
 
         if (missing.Count > 0)
         {
-            insertions.Add(entry.Flow ? FlowFields(context, entry, missing) : BlockFields(context, entry, missing));
+            insertions.Add(MappingText.Append(context, entry, missing));
             changes.AddRange(missing.Select(f =>
             {
                 var path = basePath.Append(new KeySegment(f.Key));
                 return new PlannedChange(document.Index, path, path.ToString(), entry.Line, null, f.Value, null);
             }));
         }
-        return (changes, insertions);
+        return new EditPlan(changes, insertions, [Rendered(entry)]);
+    }
+
+    /// <summary>The image kustomize writes for this entry: newName (or name), then :newTag and @digest.</summary>
+    private static string Rendered(SourceMapping entry)
+    {
+        var name = entry.GetString("newName") is { Length: > 0 } n ? n : entry.GetString("name") ?? "";
+        var tag = entry.GetString("newTag") is { Length: > 0 } t ? ":" + t : "";
+        var digest = entry.GetString("digest") is { Length: > 0 } d ? "@" + d : "";
+        return name + tag + digest;
     }
 
     private static bool IsEntryFor(SourceMapping entry, KustomizeImageTarget target, ImageText image)
@@ -123,24 +132,6 @@ internal static class KustomizeImages
         if (images.Items.Count == 0) return new TextEdit(images.ContentEnd - 1, images.ContentEnd - 1, item);
         var end = images.Items[^1].ContentEnd;
         return new TextEdit(end, end, ", " + item);
-    }
-
-    private static TextEdit BlockFields(EditContext context, SourceMapping entry, List<(string Key, string Value)> fields)
-    {
-        var indent = new string(' ', entry.Column - 1);
-        var (at, prefix) = TextEdit.AfterLine(context.Text, entry.ContentEnd, context.Newline);
-        var sb = new StringBuilder(prefix);
-        foreach (var (key, value) in fields)
-            sb.Append(indent).Append(key).Append(": ").Append(ScalarText.Render(value, false)).Append(context.Newline);
-        return new TextEdit(at, at, sb.ToString());
-    }
-
-    private static TextEdit FlowFields(EditContext context, SourceMapping entry, List<(string Key, string Value)> fields)
-    {
-        var text = string.Concat(fields.Select(f => ", " + f.Key + ": " + ScalarText.Render(f.Value, inFlow: true)));
-        if (entry.Entries.Count == 0) return new TextEdit(entry.ContentEnd - 1, entry.ContentEnd - 1, text[2..]);
-        var end = entry.Entries[^1].Value.ContentEnd;
-        return new TextEdit(end, end, text);
     }
 
     private static void AppendBlockItem(StringBuilder sb, string dash, string keys, List<(string Key, string Value)> fields, string newline)

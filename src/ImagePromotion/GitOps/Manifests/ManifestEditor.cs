@@ -3,8 +3,11 @@ namespace ImagePromotion.GitOps.Manifests;
 /// <summary>
 /// Edits manifest text in place: parses it with YamlDotNet's event parser, plans the new scalar values,
 /// splices them into the original characters and re-reads the result to prove each value landed where
-/// intended. Everything outside the changed scalars (comments, quoting, flow style, anchors, line
-/// endings, a byte order mark, other documents) is left exactly as it was.
+/// intended and that nothing else changed meaning (<see cref="MeaningCompare"/>). Everything outside the
+/// changed scalars (comments, quoting, flow style, anchors, line endings, a byte order mark, other
+/// documents) is left exactly as it was. Values are found as YAML loaders read them: through aliases and
+/// merge keys; a key written twice where the edit looks is refused; a value shared through an anchor is
+/// never moved for another container (<see cref="SharedValues"/>).
 /// </summary>
 public static class ManifestEditor
 {
@@ -23,13 +26,14 @@ public static class ManifestEditor
 
         var documents = SourceTreeReader.Read(body, file, limits);
         var context = new EditContext(body, file, documents, image);
-        var (changes, insertions) = Plan(context, target);
-        var edits = changes.Where(c => c.Edit is not null).Select(c => c.Edit!).Concat(insertions).ToList();
-        if (edits.Count == 0) return new ManifestEdit(text, changes.Select(c => c.ToPublic()).ToList());
+        var plan = Plan(context, target);
+        var changes = plan.Changes.Select(c => c.ToPublic()).ToList();
+        var edits = SharedValues.Edits(context, plan.Changes).Concat(plan.Insertions).ToList();
+        if (edits.Count == 0) return new ManifestEdit(text, changes) { Pinned = plan.Pinned };
 
         var edited = TextEdit.Apply(body, edits);
-        Verify(edited, file, documents.Count, changes, limits);
-        return new ManifestEdit(bom ? ByteOrderMark + edited : edited, changes.Select(c => c.ToPublic()).ToList());
+        Verify(edited, file, documents, plan.Changes, limits);
+        return new ManifestEdit(bom ? ByteOrderMark + edited : edited, changes) { Pinned = plan.Pinned };
     }
 
     internal static ImageText ParseImage(string newImage, string file)
@@ -38,16 +42,16 @@ public static class ManifestEditor
         catch (PromotionException ex) { throw new PromotionException($"{file}: cannot write {ex.Message}", ex); }
     }
 
-    private static (List<PlannedChange>, List<TextEdit>) Plan(EditContext context, ManifestTarget target) => target switch
+    private static EditPlan Plan(EditContext context, ManifestTarget target) => target switch
     {
-        ContainerImageTarget c => (WorkloadImages.Plan(context, c), []),
+        ContainerImageTarget c => WorkloadImages.Plan(context, c),
         KustomizeImageTarget k => KustomizeImages.Plan(context, k),
-        HelmValuesTarget h => (HelmValues.Plan(context, h), []),
-        YamlPathTarget p => ([PlanPath(context, p)], []),
+        HelmValuesTarget h => HelmValues.Plan(context, h),
+        YamlPathTarget p => PlanPath(context, p),
         _ => throw new ArgumentException($"unknown manifest target {target.GetType().Name}", nameof(target)),
     };
 
-    private static PlannedChange PlanPath(EditContext context, YamlPathTarget target)
+    private static EditPlan PlanPath(EditContext context, YamlPathTarget target)
     {
         var path = YamlPath.Parse(target.Path);
         var candidates = target.Document is { } only
@@ -55,12 +59,12 @@ public static class ManifestEditor
             : context.Documents.ToList();
         if (target.Document is { } n && candidates.Count == 0)
             throw new PromotionException($"{context.File}: there is no document {n} (the file has {context.Documents.Count}, counted from 0); fix YamlPathTarget.Document");
-        var found = new List<(SourceDocument Document, SourceNode Node)>();
+        var found = new List<(SourceDocument Document, LocatedNode Node)>();
         string? problem = null;
         var best = 0;
         foreach (var document in candidates)
         {
-            var node = path.Resolve(document.Root, out var resolved, out var why);
+            var node = path.Locate(document.Root, out var resolved, out var why);
             if (node is not null) found.Add((document, node));
             else if (resolved >= best) { best = resolved; problem = why ?? problem; }
         }
@@ -71,25 +75,41 @@ public static class ManifestEditor
         }
         if (found.Count > 1)
             throw new PromotionException($"{context.File}: path {path} exists in {found.Count} documents ({string.Join(", ", found.Select(f => f.Document.Index))}); ambiguous: set YamlPathTarget.Document");
-        var (doc, target1) = found[0];
-        return context.SetScalar(doc.Index, path, context.DocumentPrefix(doc.Index) + path, target1, context.Image.Text);
+        var (doc, located) = found[0];
+        var change = context.SetScalar(doc.Index, located, context.DocumentPrefix(doc.Index) + path, context.Image.Text);
+        return new EditPlan([change], [], [change.OldValue ?? ""]);
     }
 
-    /// <summary>Re-reads the edited text: same documents, and every planned path now holds its new value.</summary>
-    private static void Verify(string edited, string file, int documentCount, List<PlannedChange> changes, ManifestLimits limits)
+    /// <summary>
+    /// Re-reads the edited text: same documents, every planned path now holds its new value, and nothing
+    /// outside the planned paths reads differently (a value shared through an anchor would show up here).
+    /// </summary>
+    private static void Verify(string edited, string file, IReadOnlyList<SourceDocument> before, List<PlannedChange> changes, ManifestLimits limits)
     {
         IReadOnlyList<SourceDocument> documents;
         try { documents = SourceTreeReader.Read(edited, file, limits); }
         catch (PromotionException ex) { throw Broken(file, ex.Message); }
-        if (documents.Count != documentCount) throw Broken(file, $"{documentCount} documents became {documents.Count}");
+        if (documents.Count != before.Count) throw Broken(file, $"{before.Count} documents became {documents.Count}");
         foreach (var change in changes)
         {
             var node = change.Path.Resolve(documents[change.Document].Root, out _, out _);
             if (node?.Deref() is not SourceScalar s || s.Value != change.NewValue)
                 throw Broken(file, $"{change.Location} does not read back as '{change.NewValue}'");
         }
+        for (var i = 0; i < documents.Count; i++)
+        {
+            var allowed = changes.Where(c => c.Document == i).Select(c => c.Path.ToString()).ToHashSet(StringComparer.Ordinal);
+            if (MeaningCompare.Unexpected(before[i].Root, documents[i].Root, allowed) is { } difference)
+                throw new PromotionException($"{file}: refusing the edit: it would also change {(documents.Count > 1 ? $"document {i + 1} " : "")}{difference}, which the target does not name (a value shared through an anchor or merge key?); the file was left unchanged");
+        }
     }
 
     private static PromotionException Broken(string file, string why) =>
         new($"{file}: the edited manifest did not read back as intended ({why}); the file was left unchanged, please report it with the file");
 }
+
+/// <summary>
+/// What a planner decided: the values to set (each with how it was reached), new text for keys that do not
+/// exist yet, and the image(s) the matched places pinned before (<see cref="ManifestEdit.Pinned"/>).
+/// </summary>
+internal sealed record EditPlan(List<PlannedChange> Changes, List<TextEdit> Insertions, IReadOnlyList<string> Pinned);

@@ -23,17 +23,67 @@ public sealed record ContainerImageTarget(
 public sealed record KustomizeImageTarget(string? Name = null) : ManifestTarget;
 
 /// <summary>
-/// Keys of a Helm values file, as dotted paths. <paramref name="DigestKey"/> may be absent from the file when
-/// the new image has no digest. <paramref name="RegistryKey"/> is for charts that split the registry off
-/// (Bitnami style). <paramref name="DigestInTag"/> writes <c>tag@sha256:…</c> into the tag key for charts
-/// that have no digest value.
+/// The image keys of a Helm values file. By default they are found under the mapping <see cref="Image"/>
+/// (<c>image</c>; any dotted path such as <c>api.image</c>): <c>registry</c> when present (Bitnami: the host goes
+/// there and only the path to <c>repository</c>), <c>repository</c> (or <c>name</c>), <c>tag</c>, and <c>digest</c>
+/// when present; a plain string at <see cref="Image"/> takes the whole reference. A key given here (a dotted
+/// path from the root, e.g. <c>global.imageRegistry</c>) replaces the one found. <paramref name="DigestInTag"/>
+/// writes <c>tag@sha256:…</c> into the tag key for charts that have no digest value.
 /// </summary>
 public sealed record HelmValuesTarget(
-    string RepositoryKey = "image.repository",
-    string TagKey = "image.tag",
-    string? DigestKey = "image.digest",
+    string? RepositoryKey = null,
+    string? TagKey = null,
+    string? DigestKey = null,
     string? RegistryKey = null,
-    bool DigestInTag = false) : ManifestTarget;
+    bool DigestInTag = false) : ManifestTarget
+{
+    /// <summary>The mapping (or string) that holds the image, as a dotted path: <c>image</c>, <c>api.image</c>.</summary>
+    public string Image { get; init; } = "image";
+
+    /// <summary>
+    /// Reads the value of a <c>--helm</c> argument: empty (or <c>true</c>) for the defaults, a path for the image
+    /// mapping (<c>--helm=api.image</c>), or <c>name=KEY</c> pairs separated by commas with the names
+    /// <c>image</c>, <c>registry</c>, <c>repository</c>, <c>tag</c>, <c>digest</c> and <c>digestInTag</c>
+    /// (<c>--helm=registry=global.imageRegistry,repository=api.image.repository,tag=api.image.tag</c>).
+    /// </summary>
+    /// <exception cref="PromotionException">An unknown name or an empty value, naming it.</exception>
+    public static HelmValuesTarget Parse(string? argument)
+    {
+        var text = argument?.Trim() ?? "";
+        if (text.Length == 0 || text.Equals("true", StringComparison.OrdinalIgnoreCase)) return new HelmValuesTarget();
+        if (!text.Contains('=')) return new HelmValuesTarget { Image = Checked(text, "image") };
+        var target = new HelmValuesTarget();
+        foreach (var pair in text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+        {
+            var eq = pair.IndexOf('=');
+            var (name, value) = eq < 0 ? (pair, "") : (pair[..eq].Trim(), pair[(eq + 1)..].Trim());
+            target = name.ToLowerInvariant() switch
+            {
+                "image" => target with { Image = Checked(value, name) },
+                "registry" => target with { RegistryKey = Checked(value, name) },
+                "repository" or "name" => target with { RepositoryKey = Checked(value, name) },
+                "tag" => target with { TagKey = Checked(value, name) },
+                "digest" => target with { DigestKey = Checked(value, name) },
+                "digestintag" => target with { DigestInTag = value.ToLowerInvariant() switch
+                {
+                    "" or "true" => true,
+                    "false" => false,
+                    _ => throw new PromotionException($"--helm: digestInTag takes true or false, not '{value}'"),
+                } },
+                _ => throw new PromotionException($"--helm: unknown key name '{name}' in '{text}'; use image, registry, repository, tag, digest or digestInTag (e.g. --helm=registry=api.image.registry,repository=api.image.repository,tag=api.image.tag)"),
+            };
+        }
+        return target;
+    }
+
+    private static string Checked(string value, string name)
+    {
+        if (value.Length == 0)
+            throw new PromotionException($"--helm: '{name}' needs a value (a dotted key such as api.image.{(name == "image" ? "repository" : name)}; digestInTag takes true or false)");
+        YamlPath.Parse(value);
+        return value;
+    }
+}
 
 /// <summary>
 /// An explicit yq-style path whose scalar receives the whole image reference, e.g.

@@ -12,6 +12,8 @@ public sealed record ManifestUpdateResult(string File, bool Changed, IReadOnlyLi
     public string Status => Changed ? "changed" : "unchanged";
     public IReadOnlyList<string?> OldValues => Changes.Select(c => c.OldValue).ToList();
     public IReadOnlyList<string> NewValues => Changes.Select(c => c.NewValue).ToList();
+    /// <summary>The image(s) the file pinned before the update, as a consumer renders them (see <see cref="ManifestEdit.Pinned"/>).</summary>
+    public IReadOnlyList<string> Pinned { get; init; } = [];
 }
 
 /// <summary>
@@ -36,6 +38,22 @@ public sealed class ManifestUpdater
     /// <summary>Writes <paramref name="newImage"/> into one manifest at <paramref name="manifestPath"/> (relative to the root).</summary>
     public async Task<ManifestUpdateResult> UpdateFileAsync(string manifestPath, ManifestTarget target, string newImage, CancellationToken cancellationToken = default)
     {
+        var (shown, real, text, edit) = await PlanFileAsync(manifestPath, target, newImage, cancellationToken).ConfigureAwait(false);
+        return await CommitAsync(shown, real, text, edit, cancellationToken).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Reads the manifest and plans the update without writing: <see cref="ManifestUpdateResult.Changed"/> says
+    /// whether it would change, <see cref="ManifestUpdateResult.Pinned"/> what it pins now. Errors as for an update.
+    /// </summary>
+    public async Task<ManifestUpdateResult> CheckFileAsync(string manifestPath, ManifestTarget target, string newImage, CancellationToken cancellationToken = default)
+    {
+        var (shown, _, text, edit) = await PlanFileAsync(manifestPath, target, newImage, cancellationToken).ConfigureAwait(false);
+        return new ManifestUpdateResult(shown, edit.Changed && edit.Text != text, edit.Changes, "") { Pinned = edit.Pinned };
+    }
+
+    private async Task<(string Shown, string Real, string Text, ManifestEdit Edit)> PlanFileAsync(string manifestPath, ManifestTarget target, string newImage, CancellationToken cancellationToken)
+    {
         var shown = Shown(manifestPath);
         var real = RepositoryPath.Resolve(_root, manifestPath);
         if (target is KustomizeImageTarget && Directory.Exists(real))
@@ -47,8 +65,7 @@ public sealed class ManifestUpdater
             real = RepositoryPath.Resolve(_root, Path.Combine(manifestPath, name));
         }
         var text = await ManifestFile.ReadAsync(real, shown, _limits, cancellationToken).ConfigureAwait(false);
-        var edit = ManifestEditor.Edit(text, shown, target, newImage, _limits);
-        return await CommitAsync(shown, real, text, edit, cancellationToken).ConfigureAwait(false);
+        return (shown, real, text, ManifestEditor.Edit(text, shown, target, newImage, _limits));
     }
 
     /// <summary>
@@ -94,13 +111,13 @@ public sealed class ManifestUpdater
         if (!edit.Changed || edit.Text == text)
         {
             _log?.Verbose($"{shown}: unchanged, already {string.Join(", ", edit.Changes.Select(c => c.NewValue).Distinct())}");
-            return new ManifestUpdateResult(shown, false, edit.Changes, "");
+            return new ManifestUpdateResult(shown, false, edit.Changes, "") { Pinned = edit.Pinned };
         }
         await ManifestFile.WriteAtomicallyAsync(real, shown, text, edit.Text, cancellationToken).ConfigureAwait(false);
         foreach (var change in edit.Changes.Where(c => c.Changed))
             _log?.Information($"{shown}:{change.Line}: {change.Location}: {change.OldValue ?? "(added)"} -> {change.NewValue}");
         var diff = UnifiedDiff.Create(text.TrimStart('\uFEFF'), edit.Text.TrimStart('\uFEFF'), "a/" + shown, "b/" + shown);
-        return new ManifestUpdateResult(shown, true, edit.Changes, diff);
+        return new ManifestUpdateResult(shown, true, edit.Changes, diff) { Pinned = edit.Pinned };
     }
 
     private static string Shown(string relative) => relative.Replace('\\', '/');

@@ -42,6 +42,9 @@ internal static partial class ScalarText
         return !NonString().IsMatch(value);
     }
 
+    /// <summary>True when a YAML 1.1 or 1.2 loader reads the plain scalar as null, a boolean, a number or a timestamp.</summary>
+    public static bool ReadsAsNonString(string value) => value.Length == 0 || NonString().IsMatch(value);
+
     public static string DoubleQuoted(string value)
     {
         var sb = new StringBuilder("\"");
@@ -62,9 +65,12 @@ internal static partial class ScalarText
         return sb.Append('"').ToString();
     }
 
-    // What YAML 1.1 (Helm, go-yaml) or 1.2 would read as null, a boolean or a number.
-    [GeneratedRegex(@"^(?:~|null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF"
-        + @"|[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|0x[0-9a-fA-F_]+|0o[0-7_]+|0b[01_]+"
-        + @"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN))$")]
+    // What YAML 1.1 (Helm's go-yaml v2, PyYAML) or 1.2 would read as null, a boolean, a number (decimal,
+    // 0x hex, 0o/0 octal, 0b binary, base 60, .inf/.nan) or a timestamp (the 1.1 timestamp type: 2024-01-15,
+    // 2024-01-15T10:00:00Z), or as the 1.1 value key "=": all of these must be quoted to stay strings.
+    [GeneratedRegex(@"^(?:~|=|null|Null|NULL|true|True|TRUE|false|False|FALSE|y|Y|yes|Yes|YES|n|N|no|No|NO|on|On|ON|off|Off|OFF"
+        + @"|[-+]?(?:[0-9][0-9_]*)?(?:\.[0-9_]*)?(?:[eE][-+]?[0-9]+)?|[-+]?0x[0-9a-fA-F_]+|0o[0-7_]+|[-+]?0b[01_]+"
+        + @"|[-+]?[0-9][0-9_]*(?::[0-5]?[0-9])+(?:\.[0-9_]*)?|[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)"
+        + @"|[0-9]{4}-[0-9]{1,2}-[0-9]{1,2}(?:(?:[Tt]|[ \t]+)[0-9]{1,2}:[0-9]{2}:[0-9]{2}(?:\.[0-9]*)?(?:[ \t]*(?:Z|[-+][0-9]{1,2}(?::[0-9]{2})?))?)?)$")]
     private static partial Regex NonString();
 }

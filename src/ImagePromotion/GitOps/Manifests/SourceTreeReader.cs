@@ -49,17 +49,19 @@ internal static class SourceTreeReader
                         expansion = Saturating(expansion, target.Weight);
                         if (expansion > limits.MaxAliasExpansion)
                             throw new PromotionException($"{file}:{Line(a.Start)}: aliases would expand to more than {limits.MaxAliasExpansion} nodes; refusing an alias bomb (raise ManifestLimits.MaxAliasExpansion if the file is genuine)");
-                        Attach(new SourceAlias
+                        var alias = new SourceAlias
                         {
                             Start = Index(a.Start), ContentEnd = Index(a.End), Line = Line(a.Start), Column = Column(a.Start),
                             InFlow = flowDepth > 0, Name = a.Value.Value, Target = target, Weight = target.Weight,
-                        });
+                        };
+                        target.Users.Add(alias);
+                        Attach(alias);
                         break;
                     case MappingStart m:
                         Push(new SourceMapping
                         {
                             Start = Index(m.Start), Line = Line(m.Start), Column = Column(m.Start), InFlow = flowDepth > 0,
-                            Anchor = AnchorOf(m.Anchor), Flow = m.Style == MappingStyle.Flow,
+                            Anchor = AnchorOf(m.Anchor), Flow = m.Style == MappingStyle.Flow, File = file,
                         }, m.Style == MappingStyle.Flow, m.Start);
                         break;
                     case SequenceStart q:
@@ -114,6 +116,7 @@ internal static class SourceTreeReader
             if (node.Anchor is not null) anchors[node.Anchor] = node;
             if (stack.Count == 0) { root = node; return; }
             var (parent, pendingKey) = stack.Pop();
+            node.Parent = parent;
             parent.Weight = Saturating(parent.Weight, node.Weight);
             switch (parent)
             {

@@ -1,10 +1,14 @@
 using System.Text;
+using DiffPlex;
+using DiffPlex.Chunkers;
 
 namespace ImagePromotion.GitOps.Manifests;
 
 /// <summary>
 /// A line-based unified diff (as <c>diff -u</c> / <c>git diff</c> print it) for showing a manifest change
-/// in logs and pull requests. Uses Myers' O(ND) algorithm between the common head and tail of the files.
+/// in logs and pull requests. DiffPlex finds the changed lines; this class only lays them out as hunks.
+/// (DiffPlex's own UnidiffRenderer counts the text after a final newline as an extra empty line and does not
+/// mark a missing final newline, so its output is not what git prints.)
 /// </summary>
 public static class UnifiedDiff
 {
@@ -12,9 +16,10 @@ public static class UnifiedDiff
 
     public static string Create(string oldText, string newText, string oldLabel, string newLabel, int context = 3)
     {
-        var a = Lines(oldText);
-        var b = Lines(newText);
-        var script = Script(a, b);
+        // Lines keep their terminators, so a missing final newline counts as a difference.
+        var diff = Differ.Instance.CreateDiffs(oldText, newText, ignoreWhiteSpace: false, ignoreCase: false, LineEndingsPreservingChunker.Instance);
+        var (a, b) = (diff.PiecesOld, diff.PiecesNew);
+        var script = Script(diff, a.Count);
         if (script.All(s => s.Op == Op.Equal)) return "";
 
         var sb = new StringBuilder();
@@ -67,84 +72,17 @@ public static class UnifiedDiff
         return count == 1 ? (start + 1).ToString() : $"{start + 1},{count}";
     }
 
-    /// <summary>Lines with their terminators, so a missing final newline counts as a difference.</summary>
-    private static string[] Lines(string text)
+    private static List<(Op Op, int A, int B)> Script(DiffPlex.Model.DiffResult diff, int oldCount)
     {
-        var lines = new List<string>();
-        var start = 0;
-        while (start < text.Length)
-        {
-            var lf = text.IndexOf('\n', start);
-            var end = lf < 0 ? text.Length : lf + 1;
-            lines.Add(text[start..end]);
-            start = end;
-        }
-        return lines.ToArray();
-    }
-
-    private static List<(Op Op, int A, int B)> Script(string[] a, string[] b)
-    {
-        var head = 0;
-        while (head < a.Length && head < b.Length && a[head] == b[head]) head++;
-        var tail = 0;
-        while (tail < a.Length - head && tail < b.Length - head && a[a.Length - 1 - tail] == b[b.Length - 1 - tail]) tail++;
         var script = new List<(Op, int, int)>();
-        for (var i = 0; i < head; i++) script.Add((Op.Equal, i, i));
-        script.AddRange(Myers(a, b, head, a.Length - tail, head, b.Length - tail));
-        for (var i = 0; i < tail; i++) script.Add((Op.Equal, a.Length - tail + i, b.Length - tail + i));
+        int i = 0, j = 0;
+        foreach (var block in diff.DiffBlocks)
+        {
+            while (i < block.DeleteStartA) script.Add((Op.Equal, i++, j++));
+            for (var d = 0; d < block.DeleteCountA; d++) script.Add((Op.Delete, i++, -1));
+            for (var n = 0; n < block.InsertCountB; n++) script.Add((Op.Insert, -1, j++));
+        }
+        while (i < oldCount) script.Add((Op.Equal, i++, j++));
         return script;
-    }
-
-    private static List<(Op, int, int)> Myers(string[] a, string[] b, int a0, int a1, int b0, int b1)
-    {
-        int n = a1 - a0, m = b1 - b0, max = n + m, offset = max + 1;
-        var result = new List<(Op, int, int)>();
-        if (max == 0) return result;
-        var v = new int[2 * max + 3];
-        var trace = new List<int[]>();
-        for (var d = 0; d <= max; d++)
-        {
-            // The trace grows by one array per edit step; past a sane size show the region as replaced.
-            if ((long)d * v.Length > 20_000_000) return Replaced(a0, a1, b0, b1);
-            trace.Add((int[])v.Clone());
-            for (var k = -d; k <= d; k += 2)
-            {
-                var x = k == -d || (k != d && v[offset + k - 1] < v[offset + k + 1]) ? v[offset + k + 1] : v[offset + k - 1] + 1;
-                var y = x - k;
-                while (x < n && y < m && a[a0 + x] == b[b0 + y]) { x++; y++; }
-                v[offset + k] = x;
-                if (x >= n && y >= m) return Backtrack(trace, d, k, n, m, offset, a0, b0, a, b);
-            }
-        }
-        return result;
-    }
-
-    private static List<(Op, int, int)> Replaced(int a0, int a1, int b0, int b1)
-    {
-        var steps = new List<(Op, int, int)>();
-        for (var i = a0; i < a1; i++) steps.Add((Op.Delete, i, -1));
-        for (var j = b0; j < b1; j++) steps.Add((Op.Insert, -1, j));
-        return steps;
-    }
-
-    private static List<(Op, int, int)> Backtrack(List<int[]> trace, int d, int k, int n, int m, int offset, int a0, int b0, string[] a, string[] b)
-    {
-        var steps = new List<(Op, int, int)>();
-        int x = n, y = m;
-        for (var depth = d; depth > 0; depth--)
-        {
-            var v = trace[depth];
-            k = x - y;
-            var down = k == -depth || (k != depth && v[offset + k - 1] < v[offset + k + 1]);
-            var prevK = down ? k + 1 : k - 1;
-            var prevX = v[offset + prevK];
-            var prevY = prevX - prevK;
-            while (x > prevX && y > prevY) { x--; y--; steps.Add((Op.Equal, a0 + x, b0 + y)); }
-            if (down) { y--; steps.Add((Op.Insert, -1, b0 + y)); }
-            else { x--; steps.Add((Op.Delete, a0 + x, -1)); }
-        }
-        while (x > 0 && y > 0) { x--; y--; steps.Add((Op.Equal, a0 + x, b0 + y)); }
-        steps.Reverse();
-        return steps;
     }
 }

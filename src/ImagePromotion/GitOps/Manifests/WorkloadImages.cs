@@ -3,10 +3,15 @@ namespace ImagePromotion.GitOps.Manifests;
 /// <summary>Finds the containers of Kubernetes workloads in parsed documents and picks the target's.</summary>
 internal static class WorkloadImages
 {
-    /// <summary>A container slot: its workload, name, image node (may be missing) and path to the image.</summary>
-    internal sealed record ContainerSlot(int Document, string Kind, string? WorkloadName, string? Name, SourceNode? Image, YamlPath ImagePath, int Line)
+    /// <summary>
+    /// A container slot: its workload, name, mapping and path to the image. <see cref="Image"/> is read only
+    /// when asked, so a duplicate key in a container the edit never looks at does not stop it.
+    /// </summary>
+    internal sealed record ContainerSlot(int Document, string Kind, string? WorkloadName, string? Name, SourceMapping Container, YamlPath ImagePath)
     {
         public string Workload => $"{Kind}/{WorkloadName ?? "(unnamed)"}";
+        public SourceNode? Image => Container.Get("image");
+        public int Line => Image?.Line ?? Container.Line;
     }
 
     private static readonly YamlPath TemplateSpec = YamlPath.Parse(".spec.template.spec");
@@ -21,7 +26,7 @@ internal static class WorkloadImages
         _ => null,
     };
 
-    public static List<PlannedChange> Plan(EditContext context, ContainerImageTarget target)
+    public static EditPlan Plan(EditContext context, ContainerImageTarget target)
     {
         var slots = context.Documents.SelectMany(d => Slots(d.Index, d.Root, new YamlPath([]))).ToList();
         var matches = slots.Where(s => Matches(s, target, context.Image)).ToList();
@@ -34,13 +39,14 @@ internal static class WorkloadImages
         }
         if (matches.Count > 1 && !target.AllMatches)
             throw new PromotionException($"{context.File}: {matches.Count} containers match {wanted} ({string.Join(", ", matches.Select(m => $"line {m.Line} {m.Workload} {m.Name}"))}); ambiguous: give the container name, the workload name or kind, or allow all matches");
-        return matches.Select(m =>
+        var changes = matches.Select(m =>
         {
             var location = $"{context.DocumentPrefix(m.Document)}{m.Workload} {m.ImagePath}";
-            if (m.Image is null)
+            if (m.Image is null || context.Locate(m.Document, m.ImagePath) is not { } located)
                 throw new PromotionException($"{context.Where(m.Line, location)}: container '{m.Name}' has no image key; add one");
-            return context.SetScalar(m.Document, m.ImagePath, location, m.Image, context.Image.Text);
+            return context.SetScalar(m.Document, located, location, context.Image.Text);
         }).ToList();
+        return new EditPlan(changes, [], changes.Select(c => c.OldValue ?? "").ToList());
     }
 
     internal static IEnumerable<ContainerSlot> Slots(int document, SourceNode? node, YamlPath prefix)
@@ -64,8 +70,7 @@ internal static class WorkloadImages
             {
                 if (containers.Items[i].Deref() is not SourceMapping container) continue;
                 var path = prefix.Append(specPath).Append(new KeySegment(list), new IndexSegment(i), new KeySegment("image"));
-                var image = container.Get("image");
-                yield return new ContainerSlot(document, kind, name, container.GetString("name"), image, path, image?.Line ?? container.Line);
+                yield return new ContainerSlot(document, kind, name, container.GetString("name"), container, path);
             }
         }
     }

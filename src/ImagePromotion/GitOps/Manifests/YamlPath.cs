@@ -86,36 +86,68 @@ public sealed record YamlPath(IReadOnlyList<YamlPathSegment> Segments)
     }
 
     /// <summary>
-    /// Walks the path through aliases; returns the node found (not dereferenced, so callers can refuse to
-    /// edit an alias) or null with the number of segments that did resolve.
+    /// Walks the path through aliases and merge keys; returns the node found (not dereferenced, so callers can
+    /// tell an alias from a value) or null with the number of segments that did resolve.
     /// </summary>
-    internal SourceNode? Resolve(SourceNode? root, out int resolved, out string? problem)
+    internal SourceNode? Resolve(SourceNode? root, out int resolved, out string? problem) =>
+        Locate(root, out resolved, out problem)?.Node;
+
+    /// <summary>
+    /// Like <see cref="Resolve"/>, and says how the node was reached: the path with selectors turned into
+    /// indexes, the aliases followed, and, when the last key was inherited through a merge key, the mapping
+    /// that inherited it (where an own key would override it).
+    /// </summary>
+    internal LocatedNode? Locate(SourceNode? root, out int resolved, out string? problem)
     {
         problem = null;
         resolved = 0;
         var node = root;
+        var concrete = new List<YamlPathSegment>();
+        var through = new List<SourceAlias>();
+        SourceMapping? inheritedInto = null;
         foreach (var segment in Segments)
         {
+            if (node is SourceAlias alias) through.Add(alias);
             var current = node?.Deref();
-            node = (segment, current) switch
+            inheritedInto = null;
+            switch (segment, current)
             {
-                (KeySegment k, SourceMapping m) => m.Get(k.Key),
-                (IndexSegment x, SourceSequence q) => x.Index < q.Items.Count ? q.Items[x.Index] : null,
-                (SelectSegment s, SourceSequence q) => Select(q, s, out problem),
-                _ => null,
-            };
+                case (KeySegment k, SourceMapping m):
+                    var hit = m.Lookup(k.Key);
+                    node = hit?.Value;
+                    if (hit is not null)
+                    {
+                        through.AddRange(hit.Through);
+                        if (!ReferenceEquals(hit.Owner, m)) inheritedInto = m;
+                    }
+                    concrete.Add(k);
+                    break;
+                case (IndexSegment x, SourceSequence q):
+                    node = x.Index < q.Items.Count ? q.Items[x.Index] : null;
+                    concrete.Add(x);
+                    break;
+                case (SelectSegment s, SourceSequence q):
+                    var index = Select(q, s, out problem);
+                    node = index < 0 ? null : q.Items[index];
+                    concrete.Add(new IndexSegment(index));
+                    break;
+                default:
+                    node = null;
+                    break;
+            }
             if (node is null) return null;
             resolved++;
         }
-        return node;
+        return node is null ? null : new LocatedNode(node, new YamlPath(concrete), through, inheritedInto);
     }
 
-    private static SourceNode? Select(SourceSequence sequence, SelectSegment select, out string? problem)
+    private static int Select(SourceSequence sequence, SelectSegment select, out string? problem)
     {
         problem = null;
-        var found = sequence.Items.Where(i => i.Deref() is SourceMapping m && m.GetString(select.Key) == select.Value).ToList();
+        var found = Enumerable.Range(0, sequence.Items.Count)
+            .Where(i => sequence.Items[i].Deref() is SourceMapping m && m.GetString(select.Key) == select.Value).ToList();
         if (found.Count > 1) problem = $"{found.Count} items have {select.Key}={select.Value}";
-        return found.Count == 1 ? found[0] : null;
+        return found.Count == 1 ? found[0] : -1;
     }
 
     private static string ReadQuoted(string s, ref int i, string expression)
@@ -131,3 +163,10 @@ public sealed record YamlPath(IReadOnlyList<YamlPathSegment> Segments)
     private static PromotionException Invalid(string expression, string why) =>
         new($"invalid YAML path '{expression}': {why}; write it like .spec.template.spec.containers[0].image or .spec.template.spec.containers[name=web].image");
 }
+
+/// <summary>
+/// A node found by a <see cref="YamlPath"/>: <see cref="Path"/> has indexes instead of selectors,
+/// <see cref="Through"/> lists the aliases followed on the way, and <see cref="InheritedInto"/> is the
+/// mapping that inherited the last key through a merge key (null when the key is the mapping's own).
+/// </summary>
+internal sealed record LocatedNode(SourceNode Node, YamlPath Path, IReadOnlyList<SourceAlias> Through, SourceMapping? InheritedInto);

@@ -1,38 +1,76 @@
-using System.Net;
 using ImagePromotion.Logging;
 using Octokit;
+using Octokit.Internal;
+using Polly;
+using Polly.Retry;
 using OctokitMergeMethod = Octokit.PullRequestMergeMethod;
 
 namespace ImagePromotion.GitOps.PullRequests;
 
 /// <summary>
-/// Kargo's git-open-pr and git-merge-pr steps against GitHub or GitHub Enterprise Server, through Octokit.
-/// Re-runs are idempotent: the open pull request for the same head branch is found and updated, never
-/// duplicated, and labels, reviewers and assignees already present are not requested again.
+/// Kargo's git-open-pr and git-merge-pr steps against GitHub, GitHub Enterprise Cloud (GHE.com) or GitHub
+/// Enterprise Server, through Octokit. Re-runs are idempotent: the open pull request for the same head branch
+/// is found and updated, never duplicated (one opened by a concurrent run between our lookup and our create
+/// is adopted), and labels, reviewers and assignees already present are not requested again. Every call's
+/// error answer is classified once (<see cref="GitHubAnswer"/>); rate limits are waited out through Polly when
+/// GitHub's reset or retry time is within <see cref="GitHubRepositoryOptions.MaxRateLimitWait"/>, and said so.
 /// </summary>
 public sealed class GitHubPullRequests
 {
+    /// <summary>Rate-limit waits per call, at most (each within <see cref="GitHubRepositoryOptions.MaxRateLimitWait"/>).</summary>
+    private const int MaxRateLimitRetries = 3;
     private readonly GitHubRepositoryOptions _options;
     private readonly IPipelineLog _log;
     private readonly GitHubClient _client;
+    private readonly TimeProvider _time;
+    private readonly ResiliencePipeline _rateLimits;
 
-    public GitHubPullRequests(GitHubRepositoryOptions options, IPipelineLog log)
+    /// <summary>The API root calls go to (see <see cref="GitHubApiBase.Resolve"/>).</summary>
+    public Uri ApiBase { get; }
+
+    public GitHubPullRequests(GitHubRepositoryOptions options, IPipelineLog log) : this(options, log, TimeProvider.System) { }
+
+    internal GitHubPullRequests(GitHubRepositoryOptions options, IPipelineLog log, TimeProvider time)
     {
         ArgumentNullException.ThrowIfNull(options);
         if (string.IsNullOrWhiteSpace(options.Owner) || string.IsNullOrWhiteSpace(options.Repository))
             throw new PromotionException($"The GitHub repository '{options.Owner}/{options.Repository}' is incomplete; give both the owner and the repository name.");
         if (string.IsNullOrWhiteSpace(options.Token))
             throw new PromotionException($"No GitHub token for {options.FullName}; pass a token with 'pull-requests: write' (e.g. GITHUB_TOKEN).");
+        if (options.MaxRateLimitWait < TimeSpan.Zero)
+            throw new PromotionException($"The rate-limit wait bound for {options.FullName} is {options.MaxRateLimitWait}; set it to zero (never wait) or more.");
         SecretRedactor.Shared.Add(options.Token);
-        var header = new ProductHeaderValue("image-promotion");
-        Uri? baseUri = null;
-        if (options.BaseUrl != null && !Uri.TryCreate(options.BaseUrl, UriKind.Absolute, out baseUri))
-            throw new PromotionException($"The GitHub base URL '{options.BaseUrl}' is not an absolute URL; use e.g. https://github.example.com for GitHub Enterprise Server.");
-        // Octokit maps any host other than github.com to <host>/api/v3/, which is where GHES serves its API.
-        _client = baseUri == null ? new GitHubClient(header) : new GitHubClient(header, baseUri);
-        _client.Credentials = new Credentials(options.Token);
+        ApiBase = GitHubApiBase.Resolve(options.BaseUrl);
+        // A Connection takes its base address as given; GitHubClient(header, uri) would rewrite any host but
+        // github.com to <host>/api/v3/, dropping a path prefix and breaking GHE.com (integrations/terraform-provider-github#2546).
+        _client = new GitHubClient(new Connection(new ProductHeaderValue("image-promotion"), ApiBase, new InMemoryCredentialStore(new Credentials(options.Token))));
         _options = options;
         _log = log;
+        _time = time;
+        _rateLimits = new ResiliencePipelineBuilder { TimeProvider = time }.AddRetry(new RetryStrategyOptions
+        {
+            ShouldHandle = args => ValueTask.FromResult(args.Outcome.Exception is ApiException e && WaitFor(e) is not null),
+            MaxRetryAttempts = MaxRateLimitRetries,
+            DelayGenerator = args => ValueTask.FromResult(WaitFor((ApiException)args.Outcome.Exception!)),
+            OnRetry = args =>
+            {
+                var answer = GitHubAnswer.Classify((ApiException)args.Outcome.Exception!, _time.GetUtcNow());
+                var which = answer.Kind == GitHubAnswerKind.RateLimit ? "API rate limit (resets" : "secondary rate limit (retry";
+                _log.Warning($"GitHub {which} at {GitHubAnswer.When(answer.RetryAt, _time.GetUtcNow())}) on {_options.FullName}: waiting {GitHubAnswer.Seconds(args.RetryDelay)}, within the {GitHubAnswer.Seconds(_options.MaxRateLimitWait)} this run waits for a rate limit (attempt {args.AttemptNumber + 2} of {MaxRateLimitRetries + 1}).");
+                return default;
+            },
+        }).Build();
+    }
+
+    /// <summary>How long to wait before retrying a rate-limited call, or null when it is no rate limit or beyond the bound.</summary>
+    private TimeSpan? WaitFor(ApiException e)
+    {
+        var answer = GitHubAnswer.Classify(e, _time.GetUtcNow());
+        if (!answer.IsRateLimit || answer.RetryAt is not { } at) return null;
+        // A second of margin: x-ratelimit-reset has a one-second resolution.
+        var wait = at - _time.GetUtcNow() + TimeSpan.FromSeconds(1);
+        if (wait < TimeSpan.Zero) wait = TimeSpan.Zero;
+        return wait <= _options.MaxRateLimitWait ? wait : null;
     }
 
     /// <summary>Opens the pull request, or updates the one already open for the same head branch; then labels, reviewers, assignees and optional auto-merge.</summary>
@@ -49,17 +87,9 @@ public sealed class GitHubPullRequests
 
         var existing = await Call("list pull requests", () => _client.PullRequest.GetAllForRepository(owner, name,
             new PullRequestRequest { Head = head, Base = spec.BaseBranch, State = ItemStateFilter.Open }), ct).ConfigureAwait(false);
-        PullRequest pr;
-        var created = existing.Count == 0;
-        if (created)
+        var (pr, created) = existing.Count == 0 ? await CreateOrAdoptAsync(spec, head, ct).ConfigureAwait(false) : (existing.OrderBy(p => p.Number).First(), false);
+        if (!created)
         {
-            var request = new NewPullRequest(spec.Title, spec.HeadOwner == null ? spec.HeadBranch : head, spec.BaseBranch) { Body = spec.Body, Draft = spec.Draft };
-            pr = await Call("create pull request", () => _client.PullRequest.Create(owner, name, request), ct).ConfigureAwait(false);
-            _log.Information($"Opened pull request #{pr.Number} {pr.HtmlUrl}");
-        }
-        else
-        {
-            pr = existing.OrderBy(p => p.Number).First();
             if (pr.Title != spec.Title || (pr.Body ?? "") != spec.Body)
             {
                 var number = pr.Number;
@@ -75,6 +105,29 @@ public sealed class GitHubPullRequests
         if (spec.AutoMerge is { } method)
             merge = await MergeAsync(pr.Number, method, spec.ExpectedHeadSha ?? pr.Head.Sha, spec.Title, ct).ConfigureAwait(false);
         return new PullRequestResult(pr.Number, pr.HtmlUrl, pr.Head.Sha, created, merge, warnings);
+    }
+
+    /// <summary>Creates the pull request; one opened by a concurrent run in the meantime (422 already exists) is adopted.</summary>
+    private async Task<(PullRequest Pr, bool Created)> CreateOrAdoptAsync(PullRequestSpec spec, string head, CancellationToken ct)
+    {
+        var (owner, name) = (_options.Owner, _options.Repository);
+        var request = new NewPullRequest(spec.Title, spec.HeadOwner == null ? spec.HeadBranch : head, spec.BaseBranch) { Body = spec.Body, Draft = spec.Draft };
+        try
+        {
+            var pr = await Call("create pull request", () => _client.PullRequest.Create(owner, name, request), ct, rethrowApi: true).ConfigureAwait(false);
+            _log.Information($"Opened pull request #{pr.Number} {pr.HtmlUrl}");
+            return (pr, true);
+        }
+        catch (ApiException e) when (GitHubAnswer.Classify(e, _time.GetUtcNow()).Kind == GitHubAnswerKind.AlreadyExists)
+        {
+            // A concurrent run of the same promotion opened it between our lookup and our create (akuity/kargo#2845).
+            var again = await Call("list pull requests", () => _client.PullRequest.GetAllForRepository(owner, name,
+                new PullRequestRequest { Head = head, Base = spec.BaseBranch, State = ItemStateFilter.Open }), ct).ConfigureAwait(false);
+            var adopted = again.OrderBy(p => p.Number).FirstOrDefault()
+                ?? throw Failure(e, "create pull request", $"; yet no open pull request for {head} into {spec.BaseBranch} shows up (is one open into another base?)");
+            _log.Information($"A pull request for {head} already exists (opened meanwhile by another run): adopting #{adopted.Number} {adopted.HtmlUrl}");
+            return (adopted, false);
+        }
     }
 
     private async Task ApplyParticipantsAsync(PullRequest pr, PullRequestSpec spec, List<string> warnings, CancellationToken ct)
@@ -94,10 +147,10 @@ public sealed class GitHubPullRequests
             {
                 await Call("request reviewers", () => _client.PullRequest.ReviewRequest.Create(owner, name, pr.Number, new PullRequestReviewRequest(reviewers, teams)), ct, rethrowApi: true).ConfigureAwait(false);
             }
-            catch (ApiException e) when (e.StatusCode == HttpStatusCode.UnprocessableEntity)
+            catch (ApiException e) when (GitHubAnswer.Classify(e, _time.GetUtcNow()).Kind is GitHubAnswerKind.Validation or GitHubAnswerKind.AlreadyExists)
             {
                 // Asking the PR's own author, or someone without access, must not fail a promotion already pushed.
-                var warning = $"GitHub would not request reviewers {string.Join(", ", reviewers.Concat(teams))} on #{pr.Number}: {GitHubApiErrors.Describe(e)}";
+                var warning = $"GitHub would not request reviewers {string.Join(", ", reviewers.Concat(teams))} on #{pr.Number}: {GitHubAnswer.Describe(e)}";
                 warnings.Add(warning);
                 _log.Warning(warning);
             }
@@ -129,17 +182,15 @@ public sealed class GitHubPullRequests
             _log.Information($"Merged pull request #{number} ({method.ToString().ToLowerInvariant()}) as {merged.Sha}");
             return new PullRequestMergeResult(number, true, merged.Sha, merged.Message ?? "merged");
         }
-        catch (ApiException e) when (e.StatusCode == HttpStatusCode.MethodNotAllowed)
+        catch (ApiException e) when (GitHubAnswer.Classify(e, _time.GetUtcNow()) is { Kind: GitHubAnswerKind.NotAllowed or GitHubAnswerKind.Conflict } answer)
         {
-            return Refused(number, $"405 {GitHubApiErrors.Describe(e)} (checks pending, review required or conflict)");
-        }
-        catch (ApiException e) when (e.StatusCode == HttpStatusCode.Conflict)
-        {
-            return Refused(number, $"409 {GitHubApiErrors.Describe(e)} (the branch moved after {expectedHeadSha}; re-run the promotion)");
+            return answer.Kind == GitHubAnswerKind.NotAllowed
+                ? Refused(number, $"405 {answer.Message} (checks pending, review required or conflict)")
+                : Refused(number, $"409 {answer.Message} (the branch moved after {expectedHeadSha}; re-run the promotion)");
         }
         catch (ApiException e)
         {
-            throw GitHubApiErrors.ToPromotionException(e, "merge pull request", _options);
+            throw Failure(e, "merge pull request");
         }
     }
 
@@ -157,21 +208,66 @@ public sealed class GitHubPullRequests
             r.User?.Login ?? "", r.State.StringValue, r.CommitId, r.SubmittedAt == default ? null : r.SubmittedAt)).ToArray();
     }
 
-    // Octokit takes no CancellationToken; WaitAsync at least stops us waiting on it.
+    // Octokit takes no CancellationToken; WaitAsync at least stops us waiting on it. Rate limits are waited
+    // out (within the bound) before anything else sees the error.
     private async Task<T> Call<T>(string operation, Func<Task<T>> call, CancellationToken ct, bool rethrowApi = false)
     {
         ct.ThrowIfCancellationRequested();
         try
         {
-            return await call().WaitAsync(ct).ConfigureAwait(false);
+            return await _rateLimits.ExecuteAsync(async token => await call().WaitAsync(token).ConfigureAwait(false), ct).ConfigureAwait(false);
         }
-        catch (ApiException) when (rethrowApi)
+        catch (ApiException e) when (rethrowApi && !GitHubAnswer.Classify(e, _time.GetUtcNow()).IsRateLimit)
         {
             throw;
         }
-        catch (Exception e) when (e is ApiException or HttpRequestException)
+        catch (ApiException e)
         {
-            throw GitHubApiErrors.ToPromotionException(e, operation, _options);
+            throw Failure(e, operation);
+        }
+        catch (HttpRequestException e)
+        {
+            throw new PromotionException($"GitHub {operation} on {_options.FullName} failed: cannot reach {ApiBase} ({SecretRedactor.Shared.Redact(e.Message)}); check the GitHub base URL and the network.", e);
         }
     }
+
+    private PromotionException Failure(ApiException e, string operation, string more = "")
+    {
+        var failure = GitHubAnswer.Classify(e, _time.GetUtcNow()).ToException(operation, _options, ApiBase, _time.GetUtcNow(), _options.MaxRateLimitWait, e);
+        return more.Length == 0 ? failure : new PromotionException(failure.Message.TrimEnd('.') + more, e);
+    }
+}
+
+/// <summary>
+/// Where the REST API of a GitHub lives, from the <c>baseUrl</c> a user configures: github.com (none,
+/// <c>https://github.com</c> or <c>https://api.github.com</c>) → <c>https://api.github.com/</c>; GitHub Enterprise
+/// Cloud with data residency → <c>https://api.SUBDOMAIN.ghe.com/</c> as given (the web address
+/// <c>https://SUBDOMAIN.ghe.com</c> is turned into it); GitHub Enterprise Server given as the bare server
+/// (<c>https://HOST</c>) → <c>https://HOST/api/v3/</c>; any URL with a path (<c>https://HOST/api/v3</c>, a proxy's
+/// <c>https://HOST/github/api/v3</c>) → used as given.
+/// </summary>
+public static class GitHubApiBase
+{
+    public static readonly Uri GitHubDotCom = new("https://api.github.com/");
+
+    /// <exception cref="PromotionException">Not an absolute http(s) URL.</exception>
+    public static Uri Resolve(string? baseUrl)
+    {
+        if (string.IsNullOrWhiteSpace(baseUrl)) return GitHubDotCom;
+        if (!Uri.TryCreate(baseUrl.Trim(), UriKind.Absolute, out var uri) || uri.Scheme is not ("https" or "http") || !string.IsNullOrEmpty(uri.UserInfo))
+            throw new PromotionException($"The GitHub base URL '{SecretRedactor.Shared.Redact(baseUrl)}' is not an absolute http(s) URL without credentials; use e.g. https://github.example.com for GitHub Enterprise Server or https://api.acme.ghe.com for GHE.com.");
+        var host = uri.Host.ToLowerInvariant();
+        if (host is "github.com" or "www.github.com" or "api.github.com") return GitHubDotCom;
+        var path = uri.AbsolutePath.TrimEnd('/');
+        if (host.EndsWith(".ghe.com", StringComparison.Ordinal))
+        {
+            var api = host.StartsWith("api.", StringComparison.Ordinal) ? uri : new UriBuilder(uri) { Host = "api." + host }.Uri;
+            return WithSlash(api);
+        }
+        return path.Length == 0 ? new Uri(WithSlash(uri), "api/v3/") : WithSlash(uri);
+    }
+
+    private static Uri WithSlash(Uri uri) =>
+        uri.AbsolutePath.EndsWith('/') ? new UriBuilder(uri) { Query = "", Fragment = "" }.Uri
+            : new UriBuilder(uri) { Path = uri.AbsolutePath + "/", Query = "", Fragment = "" }.Uri;
 }

@@ -1,10 +1,18 @@
 namespace ImagePromotion.GitOps.PullRequests;
 
-/// <summary>The GitHub (or GitHub Enterprise Server) repository that holds the GitOps manifests.</summary>
-/// <param name="BaseUrl">Null for github.com; for GHES the server root (https://ghe.example.com), the API then being at /api/v3/.</param>
+/// <summary>The GitHub repository (github.com, GHE.com or GitHub Enterprise Server) that holds the GitOps manifests.</summary>
+/// <param name="BaseUrl">Null for github.com; <c>https://api.SUBDOMAIN.ghe.com</c> for GHE.com; for GitHub Enterprise
+/// Server the server (<c>https://ghe.example.com</c>, the API then at /api/v3/) or the API root with its path
+/// (<c>https://ghe.example.com/api/v3</c>, kept as given, like any path prefix). See <see cref="GitHubApiBase"/>.</param>
 public sealed record GitHubRepositoryOptions(string Owner, string Repository, string Token, string? BaseUrl = null)
 {
     public string FullName => Owner + "/" + Repository;
+
+    /// <summary>
+    /// The longest a call waits for a rate limit to pass (GitHub's reset time, or its Retry-After) before it is
+    /// retried; a limit that lasts longer fails at once, naming the time. Zero never waits.
+    /// </summary>
+    public TimeSpan MaxRateLimitWait { get; init; } = TimeSpan.FromSeconds(60);
 }
 
 public enum MergeMethod { Merge, Squash, Rebase }

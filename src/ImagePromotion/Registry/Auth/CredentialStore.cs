@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Text;
 using System.Text.Json;
 using ImagePromotion.Logging;
@@ -166,50 +165,41 @@ public sealed class CredentialStore
     private RegistryCredential? FromHelper(string name, string serverUrl, string path)
     {
         var exe = "docker-credential-" + name;
-        var psi = new ProcessStartInfo(exe, "get")
+        ImagePromotion.Processes.ProcessResult result;
+        try
         {
-            RedirectStandardInput = true, RedirectStandardOutput = true, RedirectStandardError = true,
-            UseShellExecute = false,
-        };
-        Process process;
-        try { process = Process.Start(psi)!; }
-        catch (System.ComponentModel.Win32Exception)
+            // Synchronous by contract (credentials are looked up inside the HTTP handler chain); the runner
+            // still drains both pipes and kills a helper stuck on a prompt nobody answers in CI.
+            result = ImagePromotion.Processes.ProcessRunner.RunAsync(new ImagePromotion.Processes.ProcessRequest(exe, ["get"])
+            {
+                StandardInput = serverUrl, Timeout = HelperTimeout, Description = exe,
+            }).GetAwaiter().GetResult();
+        }
+        catch (ImagePromotion.Processes.ProcessNotFoundException)
         {
             throw new PromotionException($"Docker config {path} names credential helper '{name}' but {exe} is not on PATH: install it or remove it from the config");
         }
-        using (process)
+        catch (ImagePromotion.Processes.ProcessTimeoutException)
         {
-            process.StandardInput.Write(serverUrl);
-            process.StandardInput.Close();
-            // Read both pipes in the background: a blocking read would wait for the helper forever (a keychain
-            // or GPG prompt nobody answers in CI) and the timeout below would never be reached.
-            var stdoutRead = process.StandardOutput.ReadToEndAsync();
-            var stderrRead = process.StandardError.ReadToEndAsync();
-            if (!process.WaitForExit(HelperTimeout))
-            {
-                try { process.Kill(entireProcessTree: true); } catch (InvalidOperationException) { }
-                throw new PromotionException($"credential helper {exe} did not answer within {(int)Math.Ceiling(HelperTimeout.TotalSeconds)} s for {serverUrl}: check that it can run without a prompt, or give the credentials as REGISTRY_<HOST>_USERNAME/PASSWORD instead");
-            }
-            if (!Task.WaitAll(new Task[] { stdoutRead, stderrRead }, HelperTimeout))
-                throw new PromotionException($"credential helper {exe} exited but kept its output open for {serverUrl}: check the helper");
-            var stdout = stdoutRead.Result;
-            // Helpers answer "credentials not found in native keychain" with a non-zero exit: that means anonymous.
-            if (process.ExitCode != 0) return null;
-            try
-            {
-                using var doc = JsonDocument.Parse(stdout);
-                var user = doc.RootElement.TryGetProperty("Username", out var u) ? u.GetString() : null;
-                var secret = doc.RootElement.TryGetProperty("Secret", out var s) ? s.GetString() : null;
-                if (string.IsNullOrEmpty(secret)) return null;
-                // Docker's convention: the user name "<token>" means the secret is an identity token.
-                if (user == "<token>")
-                    return new RegistryCredential(null, null, $"credential helper {exe}") { IdentityToken = secret };
-                return new RegistryCredential(user, secret, $"credential helper {exe}");
-            }
-            catch (JsonException)
-            {
-                throw new PromotionException($"credential helper {exe} printed something that is not JSON for {serverUrl}: check the helper");
-            }
+            throw new PromotionException($"credential helper {exe} did not answer within {(int)Math.Ceiling(HelperTimeout.TotalSeconds)} s for {serverUrl}: check that it can run without a prompt, or give the credentials as REGISTRY_<HOST>_USERNAME/PASSWORD instead");
+        }
+        var stdout = result.Output;
+        // Helpers answer "credentials not found in native keychain" with a non-zero exit: that means anonymous.
+        if (result.ExitCode != 0) return null;
+        try
+        {
+            using var doc = JsonDocument.Parse(stdout);
+            var user = doc.RootElement.TryGetProperty("Username", out var u) ? u.GetString() : null;
+            var secret = doc.RootElement.TryGetProperty("Secret", out var s) ? s.GetString() : null;
+            if (string.IsNullOrEmpty(secret)) return null;
+            // Docker's convention: the user name "<token>" means the secret is an identity token.
+            if (user == "<token>")
+                return new RegistryCredential(null, null, $"credential helper {exe}") { IdentityToken = secret };
+            return new RegistryCredential(user, secret, $"credential helper {exe}");
+        }
+        catch (JsonException)
+        {
+            throw new PromotionException($"credential helper {exe} printed something that is not JSON for {serverUrl}: check the helper");
         }
     }
 }

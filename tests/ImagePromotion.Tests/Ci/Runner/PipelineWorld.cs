@@ -1,6 +1,7 @@
 using System.Text;
 using System.Text.Json;
-using ImagePromotion.Pipeline;
+using ImagePromotion.Pipeline.Building;
+using ImagePromotion.Pipeline.Records;
 using ImagePromotion.Registry;
 using ImagePromotion.Tests.Infrastructure;
 

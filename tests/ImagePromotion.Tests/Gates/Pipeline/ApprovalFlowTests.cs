@@ -1,4 +1,6 @@
 using ImagePromotion.Pipeline;
+using ImagePromotion.Pipeline.Execution;
+using ImagePromotion.Pipeline.Records;
 using ImagePromotion.Registry;
 using ImagePromotion.Tests.GitOps.Git;
 using ImagePromotion.Tests.Servers.GitHub;
@@ -55,17 +57,15 @@ public sealed class ApprovalFlowTests
         var digest = await _sandbox.PushCleanDevImageAsync();
         using var session = _sandbox.Session(yaml, identity: builder, environment: _env);
         // The push record names the builder (PushDev writes it; here the image came from elsewhere, so record it the same way).
-        await new PromotionRecorder(session).RecordAsync(PromotionFacts.Record(session, "push", null, null, "dev",
-            session.Reference(session.Config.Environments[0]).ToString(), digest.ToString(), null, "main"),
-            session.Reference(session.Config.Environments[0]).WithDigest(digest), CancellationToken.None);
-        Assert.That((await new GatedPromotion(session).PromoteAsync(new GatedPromotionRequest("dev", "staging"), CancellationToken.None)).Refused, Is.False);
+        await PipelineSandbox.RecordPushAsync(session, digest);
+        Assert.That((await PipelineSandbox.PromoteAsync(session, "staging")).Refused, Is.False);
         return digest;
     }
 
-    private async Task<GatedPromotionOutcome> PromoteProductionAsync(string yaml, string identity = "ada")
+    private async Task<ReleaseOutcome> PromoteProductionAsync(string yaml, string identity = "ada")
     {
         using var session = _sandbox.Session(yaml, identity: identity, environment: _env);
-        return await new GatedPromotion(session).PromoteAsync(new GatedPromotionRequest("staging", "production"), CancellationToken.None);
+        return await PipelineSandbox.PromoteAsync(session, "production");
     }
 
     private async Task<Digest?> ProductionAsync()

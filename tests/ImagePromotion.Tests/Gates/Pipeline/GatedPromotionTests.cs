@@ -1,6 +1,8 @@
 using System.Text.Json;
 using ImagePromotion.Evidence;
 using ImagePromotion.Pipeline;
+using ImagePromotion.Pipeline.Records;
+using ImagePromotion.Pipeline.Steps;
 using ImagePromotion.Registry;
 using ImagePromotion.Tests.Evidence;
 using ImagePromotion.Tests.GitOps.Git;
@@ -46,8 +48,8 @@ public sealed class GatedPromotionTests
         var digest = await PipelineSandbox.PushImageAsync(_sandbox.Dev, repository, "git-" + PipelineSandbox.Commit[..12],
             new Scanning.LayerBuilder().File("srv/www/index.html", "<h1>" + Guid.NewGuid() + "</h1>"), labels: new Dictionary<string, string> { ["app"] = "shop" });
         using var session = _sandbox.Session(yaml, identity: "builder-bot");
-        if (scan) await new ScanPhase(session).RunAsync(null, CancellationToken.None, "/nonexistent");
-        var staged = await new GatedPromotion(session).PromoteAsync(new GatedPromotionRequest("dev", "staging"), CancellationToken.None);
+        if (scan) await new ScanImage(session).RunAsync(new ImagePromotion.Pipeline.Model.ReleaseSelection(), CancellationToken.None, "/nonexistent");
+        var staged = await PipelineSandbox.PromoteAsync(session, "staging");
         Assert.That(staged.Refused, Is.False);
         return digest;
     }
@@ -66,7 +68,7 @@ public sealed class GatedPromotionTests
         var digest = await UpToStagingAsync(repository, yaml);
 
         using var session = _sandbox.Session(yaml, identity: "ada");
-        var outcome = await new GatedPromotion(session).PromoteAsync(new GatedPromotionRequest("staging", "production"), CancellationToken.None);
+        var outcome = await PipelineSandbox.PromoteAsync(session, "production");
 
         Assert.That(outcome.Refused, Is.False, outcome.Gates?.ToTable());
         Assert.That(outcome.Gates!.Results.Select(g => g.Gate), Is.EquivalentTo(new[] { "conditions", "promotion-path", "environment-lock", "staging", "scan" }));
@@ -102,7 +104,7 @@ public sealed class GatedPromotionTests
         {
             ["environments.production.gates.lock.locked"] = "true", ["environments.production.gates.lock.reason"] = "incident 42",
         });
-        var outcome = await new GatedPromotion(session).PromoteAsync(new GatedPromotionRequest("staging", "production"), CancellationToken.None);
+        var outcome = await PipelineSandbox.PromoteAsync(session, "production");
 
         Assert.That(outcome.Refused, Is.True);
         // No scan: the scan gate fails, and so does the policy whose fail condition reads scan counts (unknown is never a pass).
@@ -126,7 +128,7 @@ public sealed class GatedPromotionTests
         await UpToStagingAsync(repository, yaml);
         using var session = _sandbox.Session(yaml);
 
-        var outcome = await new GatedPromotion(session).PromoteAsync(new GatedPromotionRequest("staging", "production"), CancellationToken.None);
+        var outcome = await PipelineSandbox.PromoteAsync(session, "production");
 
         Assert.That(outcome.Refused, Is.True);
         Assert.That(outcome.Gates!.FailedGates.Single().Reason, Does.Contain("matches failCondition").And.Contain("fail wins"));
@@ -142,10 +144,10 @@ public sealed class GatedPromotionTests
         // A newer build replaces it in staging (same commit tag is immutable: use a digest promotion).
         var newer = await PipelineSandbox.PushImageAsync(_sandbox.Dev, repository, "other", new Scanning.LayerBuilder().File("x", "y"), labels: new Dictionary<string, string> { ["app"] = "shop" });
         using (var s = _sandbox.Session(yaml))
-            await new GatedPromotion(s).PromoteAsync(new GatedPromotionRequest("dev", "staging") { Digest = newer }, CancellationToken.None);
+            await PipelineSandbox.PromoteAsync(s, "staging", "dev", newer);
 
         using var session = _sandbox.Session(yaml);
-        var outcome = await new GatedPromotion(session).PromoteAsync(new GatedPromotionRequest("staging", "production") { Digest = old }, CancellationToken.None);
+        var outcome = await PipelineSandbox.PromoteAsync(session, "production", "staging", old);
 
         Assert.That(outcome.Gates!.FailedGates.Select(g => g.Gate), Does.Contain("staging"));
         Assert.That(outcome.Gates.FailedGates.Single(g => g.Gate == "staging").Reason, Does.Contain("no longer what staging runs"));
@@ -163,21 +165,21 @@ public sealed class GatedPromotionTests
             var manifest = (await raw.GetManifestAsync(repository, digest.ToString()))!;
             await raw.PushManifestAsync(repository, "staging", manifest.MediaType, manifest.Bytes); // by hand, as before records existed
         }
-        using (var s = _sandbox.Session(yaml)) await new ScanPhase(s).RunAsync(null, CancellationToken.None, "/nonexistent");
+        using (var s = _sandbox.Session(yaml)) await new ScanImage(s).RunAsync(new ImagePromotion.Pipeline.Model.ReleaseSelection(), CancellationToken.None, "/nonexistent");
         using (var s = _sandbox.Session(yaml))
-            Assert.That((await new GatedPromotion(s).PromoteAsync(new GatedPromotionRequest("staging", "production"), CancellationToken.None))
+            Assert.That((await PipelineSandbox.PromoteAsync(s, "production"))
                 .Gates!.FailedGates.Single().Reason, Does.Contain("has no rollout record"));
 
         using (var s = _sandbox.Session(yaml))
         {
-            var staged = await new GatedPromotion(s).PromoteAsync(new GatedPromotionRequest("dev", "staging"), CancellationToken.None);
+            var staged = await PipelineSandbox.PromoteAsync(s, "staging");
             Assert.That(staged.Record.Outcome, Is.EqualTo("up-to-date"));
         }
         using (var s = _sandbox.Session(yaml))
-            Assert.That((await new GatedPromotion(s).PromoteAsync(new GatedPromotionRequest("staging", "production"), CancellationToken.None)).Refused, Is.False);
+            Assert.That((await PipelineSandbox.PromoteAsync(s, "production")).Refused, Is.False);
         using (var s = _sandbox.Session(yaml))
         {
-            await new GatedPromotion(s).PromoteAsync(new GatedPromotionRequest("dev", "staging"), CancellationToken.None);
+            await PipelineSandbox.PromoteAsync(s, "staging");
             var records = await new PromotionRecorder(s).ReadAsync(ImageReference.Parse($"{_sandbox.Dev.Host}/{repository}@{digest}"), CancellationToken.None);
             Assert.That(records.Count(r => r.To == "staging"), Is.EqualTo(1), "one record, not one per re-run");
         }
@@ -190,18 +192,18 @@ public sealed class GatedPromotionTests
         var yaml = _sandbox.Yaml(Scan, Gates, repository);
         var digest = await PipelineSandbox.PushImageAsync(_sandbox.Dev, repository, "git-" + PipelineSandbox.Commit[..12],
             new Scanning.LayerBuilder().File("hotfix", "1"), labels: new Dictionary<string, string> { ["app"] = "shop" });
-        using (var s = _sandbox.Session(yaml)) await new ScanPhase(s).RunAsync(null, CancellationToken.None, "/nonexistent");
+        using (var s = _sandbox.Session(yaml)) await new ScanImage(s).RunAsync(new ImagePromotion.Pipeline.Model.ReleaseSelection(), CancellationToken.None, "/nonexistent");
 
         using (var session = _sandbox.Session(yaml))
         {
-            var refused = await new GatedPromotion(session).PromoteAsync(new GatedPromotionRequest("dev", "production"), CancellationToken.None);
+            var refused = await PipelineSandbox.PromoteAsync(session, "production", "dev");
             Assert.That(refused.Gates!.FailedGates.Select(g => g.Gate), Does.Contain("promotion-path"));
             Assert.That(refused.Gates.FailedGates.Single(g => g.Gate == "promotion-path").Reason, Does.Contain("skips staging"));
         }
         var hotfixYaml = _sandbox.Yaml(Scan, Gates.Replace("failCondition: 'scan.critical > 0'", "failCondition: 'scan.critical > 0'\n        allowDirectPromotion: true"), repository);
         using (var session = _sandbox.Session(hotfixYaml))
         {
-            var hotfix = await new GatedPromotion(session).PromoteAsync(new GatedPromotionRequest("dev", "production"), CancellationToken.None);
+            var hotfix = await PipelineSandbox.PromoteAsync(session, "production", "dev");
             Assert.That(hotfix.Refused, Is.False, hotfix.Gates?.ToTable());
             Assert.That(hotfix.Gates!.Results.Select(g => g.Gate), Does.Not.Contain("staging"), "the hotfix path skips staging's history");
             Assert.That(await ProductionDigestAsync(repository), Is.EqualTo(digest));
@@ -217,7 +219,7 @@ public sealed class GatedPromotionTests
         await UpToStagingAsync(repository, yaml);
         using var session = _sandbox.Session(yaml);
 
-        var outcome = await new GatedPromotion(session).PromoteAsync(new GatedPromotionRequest("staging", "production"), CancellationToken.None);
+        var outcome = await PipelineSandbox.PromoteAsync(session, "production");
 
         Assert.That(outcome.Gates!.FailedGates.Select(g => g.Gate), Is.EqualTo(new[] { "freeze-window" }));
         Assert.That(outcome.Gates.FailedGates[0].Reason, Does.Contain("'always'").And.Contain("Europe/Berlin"));

@@ -3,6 +3,9 @@ using System.Text.Json.Nodes;
 using ImagePromotion.Configuration;
 using ImagePromotion.Logging;
 using ImagePromotion.Pipeline;
+using ImagePromotion.Pipeline.Execution;
+using ImagePromotion.Pipeline.Model;
+using ImagePromotion.Pipeline.Records;
 using ImagePromotion.Registry;
 using ImagePromotion.Tests.Infrastructure;
 using ImagePromotion.Tests.Scanning;
@@ -78,6 +81,31 @@ internal sealed class PipelineSandbox : IAsyncDisposable
             ["layers"] = new JsonArray(new JsonObject { ["mediaType"] = TestImages.OciLayer, ["digest"] = layerDigest.ToString(), ["size"] = gz.Length }),
         });
         return await client.PushManifestAsync(repository, tag, TestImages.OciManifest, manifest);
+    }
+
+    /// <summary>Promotes the configuration's one application into <paramref name="into"/> and returns its one release's outcome.</summary>
+    public static async Task<ReleaseOutcome> PromoteAsync(PromotionSession session, string into, string? from = null, Digest? digest = null, TimeProvider? clock = null)
+    {
+        var result = await new PromotionPipeline(session, clock).PromoteAsync(new ReleaseSelection { Digest = digest }, into, null, from, null, CancellationToken.None);
+        return result.Outcome!.Releases.Single();
+    }
+
+    /// <summary>The commit's reference in dev of the configuration's one image.</summary>
+    public static ImageReference DevReference(PromotionSession session)
+    {
+        var app = session.Config.Applications[0];
+        return session.Reference(app, app.Images[0], session.Config.First);
+    }
+
+    /// <summary>Records a push of <paramref name="digest"/> by the session's identity, as PushDev does (the image came from elsewhere).</summary>
+    public static Task RecordPushAsync(PromotionSession session, Digest digest, string branch = "main")
+    {
+        var dev = DevReference(session);
+        return new PromotionRecorder(session).RecordAsync(new PromotionRecord
+        {
+            Kind = "push", Outcome = "promoted", Service = session.Config.Applications[0].Name, Digest = digest.ToString(), To = session.Config.First.Name,
+            ToReference = dev.ToString(), Who = session.Options.Identity, When = DateTimeOffset.UtcNow, Branch = branch,
+        }, dev.WithDigest(digest), CancellationToken.None);
     }
 
     /// <summary>A clean image like the sample app: a static site, USER 10001.</summary>

@@ -1,4 +1,7 @@
 using ImagePromotion.Pipeline;
+using ImagePromotion.Pipeline.Execution;
+using ImagePromotion.Pipeline.Model;
+using ImagePromotion.Pipeline.Records;
 using ImagePromotion.Registry;
 
 namespace ImagePromotion.Tests.Gates.Pipeline;
@@ -24,18 +27,22 @@ public sealed class RollbackTests
     {
         _sandbox = await PipelineSandbox.StartAsync();
         using var session = _sandbox.Session(_sandbox.Yaml());
-        var promotions = new Promotions(session);
+        var pipeline = new PromotionPipeline(session);
         _first = await PipelineSandbox.PushImageAsync(_sandbox.Dev, "team/app", "one", new Scanning.LayerBuilder().File("v", "1"));
-        await promotions.PromoteAsync("staging", "production", _first, CancellationToken.None);
-        _firstTag = ImageReference.Parse((await promotions.ReleaseTagAsync(new DateTimeOffset(2026, 11, 1, 10, 0, 0, TimeSpan.Zero), CancellationToken.None)).Destination).Tag!;
+        await PipelineSandbox.PromoteAsync(session, "production", "staging", _first);
+        _firstTag = (await pipeline.ReleaseTagAsync(new ReleaseSelection(), null, new DateTimeOffset(2026, 11, 1, 10, 0, 0, TimeSpan.Zero), CancellationToken.None)).Plan.Releases.Single().ReleaseTag!;
         _second = await PipelineSandbox.PushImageAsync(_sandbox.Dev, "team/app", "two", new Scanning.LayerBuilder().File("v", "2"));
-        await promotions.PromoteAsync("staging", "production", _second, CancellationToken.None);
-        _secondTag = ImageReference.Parse((await promotions.ReleaseTagAsync(new DateTimeOffset(2026, 11, 2, 10, 0, 0, TimeSpan.Zero), CancellationToken.None)).Destination).Tag!;
-        Assert.That(promotions.LastRecord!.PreviousDigest, Is.EqualTo(_first.ToString()), "the release record names the release before it");
+        await PipelineSandbox.PromoteAsync(session, "production", "staging", _second);
+        var second = await pipeline.ReleaseTagAsync(new ReleaseSelection(), null, new DateTimeOffset(2026, 11, 2, 10, 0, 0, TimeSpan.Zero), CancellationToken.None);
+        _secondTag = second.Plan.Releases.Single().ReleaseTag!;
+        Assert.That(second.Outcome!.Releases.Single().Record.PreviousDigest, Is.EqualTo(_first.ToString()), "the release record names the release before it");
     }
 
     [OneTimeTearDown]
     public async Task Stop() => await _sandbox.DisposeAsync();
+
+    private static async Task<ReleaseOutcome> RollbackAsync(PromotionSession session, string? toRelease, bool previous) =>
+        (await new PromotionPipeline(session).RollbackAsync(new ReleaseSelection(), null, toRelease, previous, null, CancellationToken.None)).Outcome!.Releases.Single();
 
     private async Task<Digest?> ProductionAsync()
     {
@@ -50,7 +57,7 @@ public sealed class RollbackTests
         {
             ["environments.production.gates.lock.locked"] = "true", ["environments.production.gates.lock.reason"] = "change freeze",
         });
-        var outcome = await new Rollback(session).RunAsync(null, previous: true, null, CancellationToken.None);
+        var outcome = await RollbackAsync(session, null, true);
 
         Assert.That(outcome.Refused, Is.True);
         Assert.That(outcome.Gates!.Results.Select(g => g.Gate), Is.EqualTo(new[] { "environment-lock" }), "only the gates named by gates.rollback (not scan)");
@@ -61,7 +68,7 @@ public sealed class RollbackTests
     public async Task Previous_goes_back_to_the_newest_other_release_and_says_what_it_replaced()
     {
         using var session = _sandbox.Session(_sandbox.Yaml(productionExtra: Gates), identity: "oncall");
-        var outcome = await new Rollback(session).RunAsync(null, previous: true, null, CancellationToken.None);
+        var outcome = await RollbackAsync(session, null, true);
 
         Assert.That(outcome.Refused, Is.False, outcome.Gates?.ToTable());
         Assert.That(await ProductionAsync(), Is.EqualTo(_first));
@@ -77,13 +84,13 @@ public sealed class RollbackTests
     public async Task A_named_release_is_promoted_back_and_an_unknown_one_is_a_clear_error()
     {
         using var session = _sandbox.Session(_sandbox.Yaml(productionExtra: Gates));
-        var outcome = await new Rollback(session).RunAsync(_secondTag, previous: false, null, CancellationToken.None);
+        var outcome = await RollbackAsync(session, _secondTag, false);
         Assert.That(outcome.Refused, Is.False);
         Assert.That(await ProductionAsync(), Is.EqualTo(_second));
 
-        var ex = Assert.ThrowsAsync<PromotionException>(() => new Rollback(session).RunAsync("release-19990101-000000", false, null, CancellationToken.None));
+        var ex = Assert.ThrowsAsync<PromotionException>(() => RollbackAsync(session, "release-19990101-000000", false));
         Assert.That(ex!.Message, Does.Contain("--to-release=release-19990101-000000").And.Contain(_secondTag));
-        ex = Assert.ThrowsAsync<PromotionException>(() => new Rollback(session).RunAsync(null, false, null, CancellationToken.None));
+        ex = Assert.ThrowsAsync<PromotionException>(() => RollbackAsync(session, null, false));
         Assert.That(ex!.Message, Does.Contain("exactly one of"));
     }
 }

@@ -1,5 +1,6 @@
 using ImagePromotion.Evidence;
 using ImagePromotion.Pipeline;
+using ImagePromotion.Pipeline.Steps;
 using ImagePromotion.Registry;
 using ImagePromotion.Scanning;
 using ImagePromotion.Tests.Evidence;
@@ -36,12 +37,12 @@ public sealed class ScanPhaseTests
         var digest = await _sandbox.PushCleanDevImageAsync("team/clean");
         using var session = _sandbox.Session(_sandbox.Yaml(ScanConfig, repository: "team/clean"));
 
-        var outcome = (await new ScanPhase(session).RunAsync(null, CancellationToken.None, _emptyPath))!;
+        var outcome = (await new ScanImage(session).RunAsync(new ImagePromotion.Pipeline.Model.ReleaseSelection(), CancellationToken.None, _emptyPath)).Single();
 
         Assert.That(outcome.Result.Passed, Is.True, string.Join("; ", outcome.Result.Reasons));
         Assert.That(outcome.Image.Digest, Is.EqualTo(digest));
         Assert.That(outcome.Result.ScannersRun.Select(r => r.Name), Is.SupersetOf(new[] { ImageScan.ConfigCheck, ImageScan.SecretsCheck }));
-        Assert.DoesNotThrow(() => ScanPhase.ThrowIfFailed(outcome));
+        Assert.DoesNotThrow(() => ScanImage.ThrowIfFailed(outcome));
 
         // A new transport (another job) finds the result on the digest and it verifies.
         using var transport = EvidenceStoreTests.Transport(_sandbox.Dev);
@@ -59,12 +60,12 @@ public sealed class ScanPhaseTests
         var digest = await PipelineSandbox.PushImageAsync(_sandbox.Dev, "team/leaky", "v1", layer);
         using var session = _sandbox.Session(_sandbox.Yaml(ScanConfig, repository: "team/leaky"));
 
-        var outcome = (await new ScanPhase(session).RunAsync(ImageReference.Parse($"{_sandbox.Dev.Host}/team/leaky:v1"), CancellationToken.None, _emptyPath))!;
+        var outcome = (await new ScanImage(session).RunAsync(ImageReference.Parse($"{_sandbox.Dev.Host}/team/leaky:v1"), CancellationToken.None, _emptyPath))!;
 
         Assert.That(outcome.Result.Passed, Is.False);
         TestContext.Out.WriteLine(outcome.Result.ToSummary(20) + string.Join(",", outcome.Result.Findings.Select(f => f.Id + "@" + f.Path)));
         Assert.That(outcome.Result.Findings.Any(f => f.Id == "private-key" && f.Path!.EndsWith("root/.ssh/id_rsa")), Is.True);
-        var ex = Assert.Throws<PromotionException>(() => ScanPhase.ThrowIfFailed(outcome));
+        var ex = Assert.Throws<PromotionException>(() => ScanImage.ThrowIfFailed(outcome));
         Assert.That(ex!.Message, Does.Contain("FAILED").And.Contain("critical"));
         Assert.That(string.Join("\n", session.Log is Logging.MemoryLog m ? m.Lines : []), Does.Not.Contain(FakeSecrets.PemBody), "the secret is never printed");
         // The failed result is evidence too: a promotion gate must see it failed, not find nothing.
@@ -79,7 +80,7 @@ public sealed class ScanPhaseTests
         await _sandbox.PushCleanDevImageAsync("team/noconf", "v1");
         using var session = _sandbox.Session(_sandbox.Yaml(repository: "team/noconf"));
 
-        var outcome = (await new ScanPhase(session).RunAsync(ImageReference.Parse($"{_sandbox.Dev.Host}/team/noconf:v1"), CancellationToken.None, _emptyPath))!;
+        var outcome = (await new ScanImage(session).RunAsync(ImageReference.Parse($"{_sandbox.Dev.Host}/team/noconf:v1"), CancellationToken.None, _emptyPath))!;
 
         Assert.That(outcome.Result.ScannersSkipped.Select(s => s.Name), Is.EquivalentTo(new[] { "trivy", "grype" }));
         Assert.That(outcome.Result.Passed, Is.True, "default thresholds block only critical findings");
@@ -92,7 +93,7 @@ public sealed class ScanPhaseTests
         await _sandbox.PushCleanDevImageAsync("team/required", "v1");
         using var session = _sandbox.Session(_sandbox.Yaml("scan:\n  scanners: [trivy]\n", repository: "team/required"));
 
-        var outcome = (await new ScanPhase(session).RunAsync(ImageReference.Parse($"{_sandbox.Dev.Host}/team/required:v1"), CancellationToken.None, _emptyPath))!;
+        var outcome = (await new ScanImage(session).RunAsync(ImageReference.Parse($"{_sandbox.Dev.Host}/team/required:v1"), CancellationToken.None, _emptyPath))!;
 
         Assert.That(outcome.Result.Passed, Is.False);
         Assert.That(outcome.Result.Reasons, Has.Some.Contains("scanner trivy failed").And.Some.Contains("not found on PATH"));
@@ -107,7 +108,7 @@ public sealed class ScanPhaseTests
         var yaml = _sandbox.Yaml("scan:\n  scanners: [trivy]\n  thresholds: { critical: 0 }\n", repository: "team/trivy");
         using var session = _sandbox.Session(yaml);
 
-        var outcome = (await new ScanPhase(session).RunAsync(ImageReference.Parse($"{_sandbox.Dev.Host}/team/trivy:v1"), CancellationToken.None, bin))!;
+        var outcome = (await new ScanImage(session).RunAsync(ImageReference.Parse($"{_sandbox.Dev.Host}/team/trivy:v1"), CancellationToken.None, bin))!;
 
         TestContext.Out.WriteLine(outcome.Result.ToSummary());
         Assert.That(outcome.Result.ScannersRun.Single(r => r.Name == "trivy").Succeeded, Is.True);

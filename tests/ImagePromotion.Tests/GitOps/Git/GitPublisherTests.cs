@@ -7,22 +7,9 @@ using ImagePromotion.Registry;
 namespace ImagePromotion.Tests.GitOps.Git;
 
 [TestFixture]
-public sealed class GitPublisherTests
+public sealed class GitPublisherTests : BareRemoteFixture
 {
     private static readonly Digest NewDigest = Digest.Parse("sha256:" + new string('c', 64));
-    private BareRemote _remote = null!;
-    private MemoryLog _log = null!;
-
-    [SetUp]
-    public void SetUp()
-    {
-        _remote = new BareRemote();
-        _log = new MemoryLog();
-    }
-
-    [TearDown]
-    public void TearDown() => _remote.Dispose();
-
     /// <summary>Stands in for the manifest editor: points the service's image at a digest, as a file edit.</summary>
     internal static Func<string, CancellationToken, Task<IReadOnlyList<string>>> SetDigest(string service, Digest digest, Action<int>? onCall = null)
     {

@@ -5,7 +5,8 @@ namespace ImagePromotion.Tests.GitOps.Manifests;
 
 /// <summary>
 /// For every value scalar in every corpus input, writing through an explicit path must change that
-/// scalar's characters and nothing else: the text before and after it stays identical.
+/// scalar's characters and nothing else: the text before and after it stays identical. A scalar that other
+/// places read through an anchor is refused instead, naming the anchor (writing it would move them too).
 /// </summary>
 [TestFixture]
 public sealed class EveryScalarTests
@@ -28,6 +29,13 @@ public sealed class EveryScalarTests
             foreach (var (path, scalar) in Leaves(document.Root, new YamlPath([])))
             {
                 const string image = "example.com/x:9";
+                if (SharedThroughAnAnchor(scalar))
+                {
+                    var refused = Assert.Throws<PromotionException>(() => ManifestEditor.Edit(text, name, new YamlPathTarget(path.ToString(), document.Index), image));
+                    Assert.That(refused!.Message, Does.Contain("is shared through the anchor &"), path.ToString());
+                    checkedScalars++;
+                    continue;
+                }
                 var edit = ManifestEditor.Edit(text, name, new YamlPathTarget(path.ToString(), document.Index), image);
                 var prefix = bom + scalar.ValueStart;
                 var suffix = body.Length - scalar.ContentEnd;
@@ -38,6 +46,13 @@ public sealed class EveryScalarTests
             }
         }
         Assert.That(checkedScalars, Is.GreaterThan(3));
+    }
+
+    private static bool SharedThroughAnAnchor(SourceNode node)
+    {
+        for (var n = node; n is not null; n = n.Parent)
+            if (n.Users.Count > 0) return true;
+        return false;
     }
 
     private static IEnumerable<(YamlPath, SourceScalar)> Leaves(SourceNode? node, YamlPath path)

@@ -117,13 +117,6 @@ public sealed class ManifestErrorTests
         Assert.That(ex.Message, Does.Contain("over the 1000-byte limit"));
     }
 
-    [Test]
-    public void An_image_that_is_an_alias_is_not_edited_behind_the_anchor()
-    {
-        var text = "x-image: &img ghcr.io/acme/app:1\napiVersion: v1\nkind: Pod\nspec:\n  containers:\n  - name: app\n    image: *img\n";
-        var ex = Fails(text, new ContainerImageTarget("app"), "ghcr.io/acme/app:2");
-        Assert.That(ex.Message, Does.Contain("alias *img").And.Contain(":7:"));
-    }
 
     [Test]
     public void A_block_scalar_image_is_refused()

@@ -6,22 +6,8 @@ using NUnit.Framework;
 namespace ImagePromotion.Tests.GitOps.PullRequests;
 
 [TestFixture]
-public sealed class GitHubPullRequestsTests
+public sealed class GitHubPullRequestsTests : GitHubServerFixture
 {
-    private GitHubApiServer _server = null!;
-    private MemoryLog _log = null!;
-
-    [SetUp]
-    public async Task SetUp()
-    {
-        _server = await GitHubApiServer.StartAsync();
-        _server.AddRepository("acme", "gitops");
-        _log = new MemoryLog();
-    }
-
-    [TearDown]
-    public async Task TearDown() => await _server.DisposeAsync();
-
     private GitHubPullRequests Client(string? token = null, string repository = "gitops") =>
         new(new GitHubRepositoryOptions("acme", repository, token ?? _server.Token, _server.BaseUrl), _log);
 
@@ -199,7 +185,7 @@ public sealed class GitHubPullRequestsTests
     public void An_unknown_repository_fails_with_404_and_the_fix()
     {
         var ex = Assert.ThrowsAsync<PromotionException>(() => Client(repository: "nope").OpenOrUpdateAsync(Spec(), CancellationToken.None));
-        Assert.That(ex!.Message, Does.StartWith("GitHub list pull requests on acme/nope failed (404 ").And.Contain("check the owner/repository names and that the token can see acme/nope"));
+        Assert.That(ex!.Message, Does.StartWith("GitHub list pull requests on acme/nope failed (404 ").And.Contain("check the owner/repository names, that the token can see acme/nope, and the API base URL (" + _server.ApiUrl + "/)"));
     }
 
     [Test]
@@ -208,7 +194,7 @@ public sealed class GitHubPullRequestsTests
         Assert.That(Assert.Throws<PromotionException>(() => new GitHubPullRequests(new GitHubRepositoryOptions("acme", "gitops", ""), _log))!.Message,
             Does.Contain("No GitHub token for acme/gitops"));
         Assert.That(Assert.Throws<PromotionException>(() => new GitHubPullRequests(new GitHubRepositoryOptions("acme", "gitops", "t0ken", "not a url"), _log))!.Message,
-            Does.Contain("The GitHub base URL 'not a url' is not an absolute URL"));
+            Does.Contain("The GitHub base URL 'not a url' is not an absolute http(s) URL"));
         Assert.That(Assert.ThrowsAsync<PromotionException>(() => Client().OpenOrUpdateAsync(Spec() with { HeadBranch = "main" }, CancellationToken.None))!.Message,
             Does.Contain("distinct head and base branches"));
         Assert.That(_server.Requests, Is.Empty);

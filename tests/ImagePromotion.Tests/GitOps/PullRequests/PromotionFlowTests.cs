@@ -1,4 +1,5 @@
 using ImagePromotion.GitOps.Git;
+using ImagePromotion.GitOps.Manifests;
 using ImagePromotion.GitOps.PullRequests;
 using ImagePromotion.Logging;
 using ImagePromotion.Tests.GitOps.Git;
@@ -117,6 +118,60 @@ public sealed class PromotionFlowTests
         Assert.That(pr.Merge!.Merged, Is.False);
         Assert.That(pr.Merge.Reason, Does.StartWith("409 Head branch was modified."));
         Assert.That(_remote.Show("main", "apps/web/staging/deployment.yaml"), Does.Not.Contain(new string('c', 64)), "nothing merged");
+    }
+
+    /// <summary>One promotion as the pipeline runs it: edit by manifest target, push, open the pull request, auto-merge.</summary>
+    private async Task<(GitPublishResult Push, PullRequestResult Pr)> PromoteDigestAsync(char digit)
+    {
+        var target = "registry.example.com/web@sha256:" + new string(digit, 64);
+        var description = Description() with { TargetImage = target };
+        var branch = PromotionBranch.For(description.Environment, description.Service, description.Digest);
+        var push = await new GitPublisher(_log).PublishAsync(
+            new GitPublishRequest(new GitRepositoryOptions(_remote.Url, "main", _remote.NewPath("work")), new GitOpsChange(branch, description.CommitMessage, "Ada", "ada@example.com")),
+            [new ManifestImageEdit("apps/web/staging/deployment.yaml", new ContainerImageTarget("web"), target)], CancellationToken.None);
+        var pr = await new GitHubPullRequests(new GitHubRepositoryOptions("acme", "gitops", _github.Token, _github.BaseUrl), _log)
+            .OpenOrUpdateAsync(new PullRequestSpec(branch, "main", description.Title, description.PullRequestBody) { AutoMerge = MergeMethod.Squash, ExpectedHeadSha = push.CommitSha }, CancellationToken.None);
+        return (push, pr);
+    }
+
+    [Test]
+    public async Task A_rollback_to_a_digest_promoted_before_really_changes_the_base_branch()
+    {
+        var (a, prA) = await PromoteDigestAsync('d');
+        var (b, prB) = await PromoteDigestAsync('e');
+        Assert.That((prA.Merge!.Merged, prB.Merge!.Merged), Is.EqualTo((true, true)));
+        Assert.That(_remote.Show("main", "apps/web/staging/deployment.yaml"), Does.Contain("@sha256:" + new string('e', 64)));
+        Assert.That(_remote.Head(a.Branch), Is.Not.Null, "GitHub keeps the merged branch of the first promotion");
+
+        // Roll back to the first digest: its old branch already "holds" it, main does not.
+        var (rollback, prRollback) = await PromoteDigestAsync('d');
+
+        Assert.That((rollback.Outcome, rollback.BranchReset, rollback.Branch), Is.EqualTo((GitPublishOutcome.Pushed, true, a.Branch)));
+        Assert.That((prRollback.Created, prRollback.Number, prRollback.Merge!.Merged), Is.EqualTo((true, 3, true)));
+        Assert.That(_remote.Show("main", "apps/web/staging/deployment.yaml"), Does.Contain("@sha256:" + new string('d', 64)), "main pins the rolled-back digest");
+        Assert.That(rollback.Verified!.Pins.Single().Images, Is.EqualTo(new[] { "registry.example.com/web@sha256:" + new string('d', 64) }));
+    }
+
+    [Test]
+    public async Task An_open_pull_request_on_a_leftover_branch_is_updated_with_the_reset_commit()
+    {
+        var description = Description();
+        var branch = PromotionBranch.For(description.Environment, description.Service, description.Digest);
+        var edit = new ManifestImageEdit("apps/web/staging/deployment.yaml", new ContainerImageTarget("web"), Target);
+        GitPublishRequest Request() => new(new GitRepositoryOptions(_remote.Url, "main", _remote.NewPath("work")), new GitOpsChange(branch, description.CommitMessage, "Ada", "ada@example.com"));
+        var pulls = new GitHubPullRequests(new GitHubRepositoryOptions("acme", "gitops", _github.Token, _github.BaseUrl), _log);
+        var first = await new GitPublisher(_log).PublishAsync(Request(), [edit], CancellationToken.None);
+        var opened = await pulls.OpenOrUpdateAsync(new PullRequestSpec(branch, "main", description.Title, description.PullRequestBody), CancellationToken.None);
+        // Meanwhile main moves on (someone pins another digest directly).
+        _remote.PushFromElsewhere("main", "apps/web/staging/deployment.yaml", BareRemote.Manifest("web", "sha256:" + new string('e', 64)));
+
+        var again = await new GitPublisher(_log).PublishAsync(Request(), [edit], CancellationToken.None);
+        var updated = await pulls.OpenOrUpdateAsync(new PullRequestSpec(branch, "main", description.Title, description.PullRequestBody) { ExpectedHeadSha = again.CommitSha }, CancellationToken.None);
+
+        Assert.That((again.Outcome, again.BranchReset), Is.EqualTo((GitPublishOutcome.Pushed, true)));
+        Assert.That((updated.Created, updated.Number, updated.HeadSha), Is.EqualTo((false, opened.Number, again.CommitSha)), "the open pull request now shows the reset commit");
+        Assert.That(updated.HeadSha, Is.Not.EqualTo(first.CommitSha));
+        Assert.That(TestGit.Run(_remote.BarePath, "diff", "--name-only", "main", branch), Is.EqualTo("apps/web/staging/deployment.yaml"));
     }
 
     [Test]

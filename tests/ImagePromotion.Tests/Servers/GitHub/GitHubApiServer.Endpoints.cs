@@ -47,7 +47,14 @@ public sealed partial class GitHubApiServer
     {
         var number = int.Parse((string)context.GetRouteValue("number")!);
         var pr = repo.Pulls.FirstOrDefault(p => p.Number == number);
+        if (pr != null) Follow(repo, pr);
         return pr == null ? (404, GitHubJson.Error("Not Found", 404)) : action(pr);
+    }
+
+    /// <summary>GitHub moves an open pull request's head with its branch (a push, a force push).</summary>
+    private static void Follow(GitHubRepositoryState repo, GitHubPullState pr)
+    {
+        if (repo.BarePath != null && pr.State == "open" && BareGit.Head(repo.BarePath, pr.HeadRef) is { } head) pr.HeadSha = head;
     }
 
     private static (int, JsonNode) Invalid(string resource, string field, string code, string? message = null)
@@ -62,6 +69,7 @@ public sealed partial class GitHubApiServer
         var query = context.Request.Query;
         var state = query["state"].FirstOrDefault() ?? "open";
         if (state is not ("open" or "closed" or "all")) return Invalid("PullRequest", "state", "invalid");
+        foreach (var pr in repo.Pulls) Follow(repo, pr);
         IEnumerable<GitHubPullState> pulls = repo.Pulls;
         if (state != "all") pulls = pulls.Where(p => p.State == state);
         if (query["head"].FirstOrDefault() is { Length: > 0 } head)
@@ -72,7 +80,19 @@ public sealed partial class GitHubApiServer
         }
         if (query["base"].FirstOrDefault() is { Length: > 0 } baseRef) pulls = pulls.Where(p => p.BaseRef == baseRef);
         var ordered = query["direction"].FirstOrDefault() == "asc" ? pulls.OrderBy(p => p.Number) : pulls.OrderByDescending(p => p.Number);
-        return (200, new JsonArray(ordered.Select(p => (JsonNode?)_json.PullRequest(repo, p, simple: true)).ToArray()));
+        var answer = new JsonArray(ordered.Select(p => (JsonNode?)_json.PullRequest(repo, p, simple: true)).ToArray());
+        if (_concurrentOpen is { } other && other.Owner + "/" + other.Name == repo.FullName)
+        {
+            // Another run of the same promotion opens its pull request just after our lookup.
+            _concurrentOpen = null;
+            repo.Pulls.Add(new GitHubPullState
+            {
+                Id = ++_nextId, Number = repo.Pulls.Count + 1, Title = "Opened by a concurrent run", Body = "",
+                HeadRef = other.Head, HeadOwner = repo.Owner, HeadSha = FakeSha(other.Head), BaseRef = other.Base, BaseSha = FakeSha(other.Base),
+                Author = TokenOwner,
+            });
+        }
+        return (200, answer);
     }
 
     private (int, JsonNode) CreatePull(GitHubRepositoryState repo, JsonNode? body, HttpContext context)

@@ -34,6 +34,8 @@ public sealed partial class GitHubApiServer : IAsyncDisposable
     /// <summary>The address to hand Octokit; it appends /api/v3/.</summary>
     public string BaseUrl { get; private set; } = "";
     public string ApiUrl => BaseUrl + "api/v3";
+    /// <summary>The same API is also served under this prefix, as a reverse proxy in front of GHES might.</summary>
+    public const string PathPrefix = "/github";
 
     private GitHubApiServer(string token)
     {
@@ -42,14 +44,28 @@ public sealed partial class GitHubApiServer : IAsyncDisposable
         builder.Logging.ClearProviders();
         builder.WebHost.UseUrls("http://127.0.0.1:0");
         _app = builder.Build();
+        // A GitHub Enterprise Server behind a proxy that serves it under a path prefix.
+        _app.UsePathBase(PathPrefix);
+        // Routing after the prefix is stripped (WebApplication would otherwise route first).
+        _app.UseRouting();
         _app.Use(async (context, next) =>
         {
-            Requests.Enqueue($"{context.Request.Method} {context.Request.Path}{context.Request.QueryString}");
+            Requests.Enqueue($"{context.Request.Method} {context.Request.PathBase}{context.Request.Path}{context.Request.QueryString}");
             var authorization = context.Request.Headers.Authorization.ToString();
             var presented = authorization.Split(' ', 2) is [var scheme, var value] && scheme.ToLowerInvariant() is "token" or "bearer" ? value : null;
             if (presented != Token)
             {
                 await Write(context, 401, GitHubJson.Error("Bad credentials", 401));
+                return;
+            }
+            RateLimitAnswer? limited = null;
+            lock (_gate)
+            {
+                if (_rateLimited.Count > 0 && _rateLimited.Peek().Applies(context.Request.Method)) limited = _rateLimited.Dequeue();
+            }
+            if (limited != null)
+            {
+                await limited.WriteAsync(context);
                 return;
             }
             await next(context);
@@ -109,6 +125,33 @@ public sealed partial class GitHubApiServer : IAsyncDisposable
         lock (_gate) Find(owner, name, number)!.HeadSha = sha;
     }
 
+    private readonly Queue<RateLimitAnswer> _rateLimited = new();
+    private (string Owner, string Name, string Head, string Base)? _concurrentOpen;
+
+    /// <summary>
+    /// Test hook: the next request (or the next <paramref name="method"/> request) is refused by GitHub's primary
+    /// rate limit: 403, <c>x-ratelimit-remaining: 0</c> and <c>x-ratelimit-reset</c> <paramref name="resetIn"/> from now.
+    /// </summary>
+    public void PrimaryRateLimitNext(TimeSpan resetIn, string? method = null)
+    {
+        lock (_gate) _rateLimited.Enqueue(new RateLimitAnswer(method, Primary: true, resetIn));
+    }
+
+    /// <summary>
+    /// Test hook: the next request (or the next <paramref name="method"/> request) hits a secondary rate limit:
+    /// 403 with GitHub's message, and <c>Retry-After</c> when <paramref name="retryAfter"/> is given.
+    /// </summary>
+    public void SecondaryRateLimitNext(TimeSpan? retryAfter, string? method = null)
+    {
+        lock (_gate) _rateLimited.Enqueue(new RateLimitAnswer(method, Primary: false, retryAfter));
+    }
+
+    /// <summary>Test hook: right after the next pull request list is answered, another run opens a pull request for <paramref name="head"/>.</summary>
+    public void OpenConcurrentlyAfterNextList(string owner, string name, string head, string baseRef)
+    {
+        lock (_gate) _concurrentOpen = (owner, name, head, baseRef);
+    }
+
     private GitHubPullState? Find(string owner, string name, int number) =>
         _repositories.TryGetValue(owner + "/" + name, out var repo) ? repo.Pulls.FirstOrDefault(p => p.Number == number) : null;
 
@@ -120,6 +163,30 @@ public sealed partial class GitHubApiServer : IAsyncDisposable
         context.Response.ContentType = "application/json; charset=utf-8";
         context.Response.Headers["X-GitHub-Media-Type"] = "github.v3; format=json";
         await context.Response.WriteAsync(body.ToJsonString());
+    }
+
+    /// <summary>A rate-limit refusal shaped as GitHub documents it ("Rate limits for the REST API").</summary>
+    private sealed record RateLimitAnswer(string? Method, bool Primary, TimeSpan? Wait)
+    {
+        public bool Applies(string method) => Method == null || Method.Equals(method, StringComparison.OrdinalIgnoreCase);
+
+        public async Task WriteAsync(HttpContext context)
+        {
+            var headers = context.Response.Headers;
+            headers["x-ratelimit-limit"] = "5000";
+            headers["x-ratelimit-resource"] = "core";
+            if (Primary)
+            {
+                headers["x-ratelimit-remaining"] = "0";
+                headers["x-ratelimit-used"] = "5000";
+                headers["x-ratelimit-reset"] = DateTimeOffset.UtcNow.Add(Wait ?? TimeSpan.Zero).ToUnixTimeSeconds().ToString(System.Globalization.CultureInfo.InvariantCulture);
+                await Write(context, 403, GitHubJson.Error("API rate limit exceeded for user ID 1. If you reach out to GitHub Support for help, please include the request ID.", 403));
+                return;
+            }
+            headers["x-ratelimit-remaining"] = "4990";
+            if (Wait is { } wait) headers["retry-after"] = ((int)wait.TotalSeconds).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            await Write(context, 403, GitHubJson.Error("You have exceeded a secondary rate limit and have been temporarily blocked from content creation. Please retry your request again later.", 403));
+        }
     }
 
     public async ValueTask DisposeAsync()
