@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ImagePromotion.Pipeline.Building;
 using ImagePromotion.Registry;
 using ImagePromotion.Tests.Infrastructure;
 
@@ -44,9 +45,10 @@ public sealed class ConsumerRepositoryTests
               staging: { registry: dev, repository: {{Repository}}, tag: staging }
               production: { registry: prod, repository: {{Repository}}, tag: production }
             """, _cts.Token);
-        // The build of this commit is already in dev, as after the consumer's CI pushed it: PromoteStaging
-        // promotes it and runs neither BuildOnce nor PushDev, so the run needs no container builder.
-        _image = await TestImages.PushRandomImageAsync(_dev, Repository, $"git-{_consumer.CommitTag}", cancellationToken: _cts.Token);
+        // The build of this commit is already in dev, as after the consumer's CI pushed it (labelled with the commit, as
+        // BuildOnce labels it): BuildOnce and PushDev find it there and skip, so the run needs no container builder.
+        _image = await TestImages.PushRandomImageAsync(_dev, Repository, $"git-{_consumer.CommitTag}", cancellationToken: _cts.Token,
+            labels: new Dictionary<string, string> { [BuildRevision.RevisionLabel] = _consumer.Commit });
     }
 
     [OneTimeTearDown]
@@ -77,7 +79,8 @@ public sealed class ConsumerRepositoryTests
         var run = await _consumer.BuildAsync(_cts.Token, "--target=PromoteStaging", $"--commit={_consumer.Commit}");
         TestContext.Out.WriteLine(run.Output);
         Assert.That(run.ExitCode, Is.EqualTo(0), run.Output);
-        Assert.That(run.Output, Does.Not.Contain("BuildOnce").And.Not.Contain("PushDev"), "a promotion runs no build and no push");
+        Assert.That(run.Output, Does.Contain("not building again"), "BuildOnce found the commit's build in dev");
+        Assert.That(run.Output, Does.Contain("nothing to push"), "PushDev found it too");
         Assert.That(File.Exists(Path.Combine(_consumer.Directory, "tools", $"ImagePromotion.Recipe.{_packages.Version}", "content", "lib", "host.cake")),
             "Cake installed the recipe package into the consumer's tools/");
         using var client = _dev.CreateClient();
