@@ -7,7 +7,8 @@ namespace ImagePromotion.Tests.Ci;
 /// against registries that require a login (user AWS and the password <c>aws ecr get-login-password</c> prints, as
 /// with ECR). C is built once, in the Build stage; the Push stage pushes that stage's layout and builds nothing; the
 /// digest flows through the exported variables to the approval's message, production and the release tag; every
-/// variable each buildspec lists is exported; every production gate of the shipped configuration passes.
+/// variable each buildspec lists is exported; every production gate of the shipped configuration passes; the S3 cache
+/// the Build stage saves is what every later build restores.
 /// </summary>
 [TestFixture, NonParallelizable, Order(951)]
 public sealed class CodePipelineRunTests
@@ -64,6 +65,15 @@ public sealed class CodePipelineRunTests
         Assert.That(await world.DigestAsync(world.Prod, "production", ct), Is.EqualTo(digest));
         var releaseTag = execution.Variables["ReleaseVariables"]["RELEASE_TAG"];
         Assert.That(await world.DigestAsync(world.Prod, releaseTag, ct), Is.EqualTo(digest));
+
+        // One S3 cache entry, saved by the Build stage, restored by every later build: the NuGet packages, the module
+        // and the compiled scripts are not fetched or rebuilt stage after stage.
+        var cacheKey = execution["Build"].CacheKey;
+        Assert.That(cacheKey, Does.Match("^image-promotion-[0-9a-f]{64}$"));
+        Assert.That(execution["Build"].CacheRestored, Is.Null, "nothing cached before the first build");
+        Assert.That(pipeline.Cache.Keys, Is.EqualTo(new[] { cacheKey }), "the sources did not change within the execution: one entry");
+        foreach (var stage in new[] { "Push", "Scan", "PromoteStaging", "PromoteProductionRepo", "ReleaseTag" })
+            Assert.That(execution[stage].CacheRestored, Is.EqualTo(cacheKey), stage);
 
         var record = PipelineWorld.Journal(execution["PromoteProductionRepo"].SourceDirectory!).Single(r => r.Kind == "promotion" && r.To == "production");
         Assert.That((record.Outcome, record.Digest, record.Commit), Is.EqualTo(("promoted", digest, commit)));

@@ -76,6 +76,11 @@ public sealed class GitHubWorkflowRunTests
         Assert.That(_build["scan"].Outputs["digest"], Is.EqualTo(_digest), "the scan job scanned the pushed digest");
         Assert.That(File.ReadAllText(Path.Combine(_github.Actions.Artifact(_build.RunId, "pushed-image")!, "image.txt")).Trim(),
             Is.EqualTo(_build["build-push"].Outputs["image"]), "the artifact promote-staging reads");
+        // The build job saved what later jobs would rebuild; the scan job restored it by the same keys.
+        Assert.That(_github.Actions.Caches.Keys.Select(k => k.Split('-')[0]), Is.EquivalentTo(new[] { "nuget", "module" }));
+        foreach (var key in _github.Actions.Caches.Keys)
+            Assert.That(_build["scan"].Log.ToString(), Does.Contain($"Cache restored from key: {key}"));
+        Assert.That(_github.Actions.Caches.Values.Single(c => c.Key.StartsWith("module-")).Paths, Is.EqualTo(new[] { ".artifacts/module", "build/.cake-cache" }));
     }
 
     [Test, Order(2)]

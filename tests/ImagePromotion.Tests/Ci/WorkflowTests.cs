@@ -143,4 +143,22 @@ public sealed class WorkflowTests
         var secretsInEnv = Steps(Load(name)).Where(s => s.Has("env")).SelectMany(s => s.Map("env").Values).Count(v => v?.ToString()?.Contains("secrets.") == true);
         Assert.That(secretsInEnv, Is.GreaterThan(0), name);
     }
+
+    [TestCaseSource(nameof(Workflows))]
+    public void Every_job_that_runs_build_sh_caches_the_nuget_packages_the_module_and_the_compiled_scripts(string name)
+    {
+        foreach (var (jobId, job) in Load(name).Map("jobs"))
+        {
+            var steps = job.List("steps").Cast<Dictionary<object, object?>>().ToList();
+            var firstBuild = steps.FindIndex(s => s.Text("run")?.Contains("./build.sh") == true);
+            if (firstBuild < 0) continue;
+            var caches = steps.Take(firstBuild).Where(s => s.Text("uses")?.StartsWith("actions/cache@") == true).Select(s => s.Map("with")).ToList();
+            var paths = caches.SelectMany(c => c.Text("path")!.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).ToList();
+            Assert.That(paths, Is.EquivalentTo(new[] { "~/.nuget/packages", ".artifacts/module", "build/.cake-cache" }), $"{name}: {jobId}");
+            // Keyed on what each is made from, so a changed source or package pin is never served an old build.
+            Assert.That(caches.Select(c => c.Text("key")), Has.All.Contains("${{ hashFiles("), $"{name}: {jobId}");
+            Assert.That(caches.Single(c => c.Text("path")!.Contains(".artifacts/module")).Text("key"), Does.Contain("src/ImagePromotion/**").And.Contain("build/**/*.cake"));
+            Assert.That(caches.Single(c => c.Text("path")!.Contains(".nuget")).Text("key"), Does.Contain(".config/dotnet-tools.json").And.Contain("**/*.csproj"));
+        }
+    }
 }

@@ -23,6 +23,9 @@ internal sealed class StageRun(string stage, string action, string provider)
     public string? SourceDirectory { get; set; }
     /// <summary>What the manual approval showed the approver (its CustomData with the variables resolved).</summary>
     public string? ApprovalMessage { get; set; }
+    /// <summary>The buildspec's evaluated cache key, and the key of the entry restored (null: none).</summary>
+    public string? CacheKey { get; set; }
+    public string? CacheRestored { get; set; }
     public Dictionary<string, string> Exported { get; } = new(StringComparer.Ordinal);
     public StringBuilder Log { get; } = new();
 }
@@ -50,10 +53,13 @@ internal sealed class PipelineExecution
 /// </summary>
 internal sealed class CodePipelineRunner(RunnerMachine machine, string sourceRoot)
 {
-    private static readonly HashSet<string> BuildspecKeys = ["version", "env", "phases", "artifacts"];
+    private static readonly HashSet<string> BuildspecKeys = ["version", "env", "phases", "artifacts", "cache"];
     private static readonly HashSet<string> EnvKeys = ["shell", "variables", "secrets-manager", "exported-variables"];
     private static readonly string[] Phases = ["install", "pre_build", "build", "post_build"];
     private int _buildNumber;
+
+    /// <summary>The S3 cache every project of this pipeline shares (one bucket location).</summary>
+    public CodeBuildCache Cache { get; } = new(machine);
 
     public Dictionary<string, string> Parameters { get; } = new(StringComparer.Ordinal);
     /// <summary>Variables of the build host's own environment (where the sandbox registries are), under CodeBuild's.</summary>
@@ -207,6 +213,8 @@ internal sealed class CodePipelineRunner(RunnerMachine machine, string sourceRoo
                 env[(string)k] = secret;
                 masks.Add(secret);
             }
+        var cache = await RestoreCacheAsync(template, project, spec, srcDir, root, env, run, buildspecPath, ct);
+        if (cache is not null) await machine.RestoreModuleAsync(srcDir, commit, ct);
         var exportedNames = specEnv.TryGetValue("exported-variables", out var ex) ? ((List<object?>)ex!).Select(x => x!.ToString()!).ToList() : [];
 
         var phases = Map(spec["phases"], "phases");
@@ -248,6 +256,7 @@ internal sealed class CodePipelineRunner(RunnerMachine machine, string sourceRoo
             run.Log.AppendLine($"Phase BUILD State: FAILED (exit {exit})");
             return [];
         }
+        if (cache is { } c) Cache.Save(c.Key, c.Paths, srcDir, run.Log);
         var exported = new Dictionary<string, string>(StringComparer.Ordinal);
         if (File.Exists(exportFile))
         {
@@ -278,6 +287,49 @@ internal sealed class CodePipelineRunner(RunnerMachine machine, string sourceRoo
         }
         run.Succeeded = true;
         return exported;
+    }
+
+    /// <summary>
+    /// The buildspec's cache: the project must have an S3 cache (else CodeBuild caches nothing); the key and fallback keys
+    /// are evaluated by the build's shell with codebuild-hash-files on PATH; the entry is restored before the install phase.
+    /// Returns the key and paths to save after a successful build, or null when nothing is cached.
+    /// </summary>
+    private async Task<(string Key, IReadOnlyList<string> Paths)?> RestoreCacheAsync(CloudFormationTemplate template, Dictionary<string, object?> project,
+        Dictionary<object, object?> spec, string srcDir, string root, Dictionary<string, string> env, StageRun run, string buildspecPath, CancellationToken ct)
+    {
+        if (!spec.TryGetValue("cache", out var c)) return null;
+        var cacheSpec = Map(c, "cache");
+        foreach (var key in cacheSpec.Keys.Cast<string>())
+            if (key is not ("key" or "fallback-keys" or "paths")) throw new RunnerException($"{buildspecPath}: cache.{key} is not implemented");
+        var paths = ((List<object?>)cacheSpec["paths"]!).Select(p => p!.ToString()!).ToArray();
+        _ = paths.Select(CodeBuildCache.Directory).ToArray();
+        var projectCache = project.TryGetValue("Cache", out var pc) ? CloudFormationTemplate.Map(pc) : null;
+        if (projectCache is null || template.Text(projectCache["Type"]) == "NO_CACHE")
+        {
+            run.Log.AppendLine("[Container] cache: the project has no cache configured; nothing restored or saved");
+            return null;
+        }
+        if (template.Text(projectCache["Type"]) != "S3" || !projectCache.ContainsKey("Location"))
+            throw new RunnerException($"{run.Project}: a buildspec cache key needs the project's Cache Type S3 with a Location (LOCAL caches have no keys)");
+        var bin = Directory.CreateDirectory(Path.Combine(root, "codebuild-bin")).FullName;
+        var tool = Path.Combine(bin, "codebuild-hash-files");
+        await File.WriteAllTextAsync(tool, CodeBuildCache.HashFilesTool, ct);
+        File.SetUnixFileMode(tool, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        env["PATH"] = bin + ":" + env["PATH"];
+        async Task<string> EvaluateAsync(string text)
+        {
+            var output = new StringBuilder();
+            var exit = await machine.BashAsync(["-c", "printf '%s' \"" + text.Replace("\"", "\\\"") + "\""], srcDir, env, line => output.Append(line), line => run.Log.AppendLine(line), TimeSpan.FromMinutes(1), ct);
+            if (exit != 0 || output.Length == 0) throw new RunnerException($"{buildspecPath}: cache key '{text}' did not evaluate (exit {exit})");
+            return output.ToString();
+        }
+        var primary = await EvaluateAsync(Text(cacheSpec, "key") ?? throw new RunnerException($"{buildspecPath}: cache.paths without cache.key is not implemented"));
+        var fallbacks = new List<string>();
+        if (cacheSpec.TryGetValue("fallback-keys", out var f))
+            foreach (var k in (List<object?>)f!) fallbacks.Add(await EvaluateAsync(k!.ToString()!));
+        run.CacheKey = primary;
+        run.CacheRestored = Cache.Restore(primary, fallbacks, srcDir, run.Log);
+        return (primary, paths);
     }
 
     /// <summary>Resolves #{Namespace.VAR} as CodePipeline does before the action starts; an unknown one fails the execution.</summary>

@@ -7,7 +7,7 @@ namespace ImagePromotion.Tests.Ci.Runner;
 /// <summary>
 /// GitHub Actions expressions (<c>${{ … }}</c>), the part the shipped workflows use: literals, context property
 /// access (case-insensitive, as GitHub's), <c>== != ! &amp;&amp; ||</c> with GitHub's loose equality and truthiness,
-/// and the functions <c>fromJson</c>, <c>success</c>, <c>failure</c>, <c>always</c>, <c>cancelled</c>. Anything
+/// and the functions <c>fromJson</c>, <c>hashFiles</c>, <c>success</c>, <c>failure</c>, <c>always</c>, <c>cancelled</c>. Anything
 /// else (another function, an unknown context such as <c>vars</c> or <c>matrix</c>) throws, so a workflow that
 /// starts using it fails this runner loudly instead of running with a wrong value.
 /// Source of the rules: docs.github.com, "Evaluate expressions in workflows and actions".
@@ -217,8 +217,28 @@ internal static class Expressions
                     var json = Render(arguments[0]);
                     try { return FromNode(JsonNode.Parse(json)); }
                     catch (System.Text.Json.JsonException e) { throw Error($"fromJson: not JSON ({e.Message})"); }
+                case "hashfiles" when arguments.Count >= 1: return HashFiles(arguments.Select(Render).ToArray());
                 default: throw Error($"function {function}/{arguments.Count} is not implemented by this runner");
             }
+        }
+
+        /// <summary>
+        /// hashFiles(patterns…): the files under GITHUB_WORKSPACE the glob patterns match ('!' excludes), each hashed with
+        /// SHA-256, and one SHA-256 over those hashes; "" when nothing matches (GitHub's rule, docs "hashFiles").
+        /// </summary>
+        private string HashFiles(string[] patterns)
+        {
+            var workspace = Render(Member(FromNode(scope.Contexts["github"]), "workspace"));
+            if (workspace.Length == 0 || !Directory.Exists(workspace)) throw Error("hashFiles: no github.workspace");
+            var matcher = new Microsoft.Extensions.FileSystemGlobbing.Matcher(StringComparison.Ordinal);
+            foreach (var pattern in patterns)
+                if (pattern.StartsWith('!')) matcher.AddExclude(pattern[1..]); else matcher.AddInclude(pattern);
+            var files = matcher.Execute(new Microsoft.Extensions.FileSystemGlobbing.Abstractions.DirectoryInfoWrapper(new DirectoryInfo(workspace)))
+                .Files.Select(f => Path.Combine(workspace, f.Path)).Order(StringComparer.Ordinal).ToArray();
+            if (files.Length == 0) return "";
+            using var all = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+            foreach (var file in files) all.AppendData(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(file)));
+            return Convert.ToHexStringLower(all.GetHashAndReset());
         }
 
         // A property of anything but an object is null, as on GitHub.

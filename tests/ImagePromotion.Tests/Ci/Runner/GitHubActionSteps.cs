@@ -18,7 +18,12 @@ namespace ImagePromotion.Tests.Ci.Runner;
 /// least common ancestor of the search paths; hidden files (a segment starting with '.') skipped unless
 /// <c>include-hidden-files</c> (since v4.4, actions/upload-artifact#602, #611); a second upload of a name fails;</item>
 /// <item><c>actions/download-artifact</c> v8.0.1: an artifact of this run or (with <c>run-id</c>, which needs
-/// <c>github-token</c> and the <c>actions: read</c> permission) of another run, copied into <c>path</c>.</item>
+/// <c>github-token</c> and the <c>actions: read</c> permission) of another run, copied into <c>path</c>;</item>
+/// <item><c>actions/cache</c> v5.0.5: restores the entry saved under <c>key</c> (output <c>cache-hit</c> true) or else the
+/// newest whose key starts with a line of <c>restore-keys</c>; a post-job step saves the paths under <c>key</c> when the
+/// job succeeded and no entry has that key (entries are immutable: "Unable to reserve cache"). Workspace paths are
+/// copied both ways; paths under <c>~</c> are this machine's home, which every job of this runner shares (as on a
+/// persistent runner), so they are recorded, not copied.</item>
 /// </list>
 /// </summary>
 internal sealed partial class GitHubActionSteps(RunnerMachine machine)
@@ -29,7 +34,17 @@ internal sealed partial class GitHubActionSteps(RunnerMachine machine)
         ["actions/setup-dotnet"] = ("a98b56852c35b8e3190ac28c8c2271da59106c68", "v6.0.0"),
         ["actions/upload-artifact"] = ("bbbca2ddaa5d8feaa63e36b76fdaad77386f024f", "v7.0.0"),
         ["actions/download-artifact"] = ("3e5f45b2cfb9172054b4087a40e8e0b5a5461e7c", "v8.0.1"),
+        ["actions/cache"] = ("27d5ce7f107fe9357f9df03efb73ab90386fccae", "v5.0.5"),
     };
+
+    /// <summary>One saved cache entry: its key, the paths as written, where the workspace paths' copies are, and its order of saving.</summary>
+    public sealed record CacheEntry(string Key, IReadOnlyList<string> Paths, string Store, int Saved);
+
+    private readonly Dictionary<string, CacheEntry> _caches = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, List<(string Key, IReadOnlyList<string> Paths, bool Hit)>> _pendingSaves = new();
+
+    /// <summary>The cache entries saved so far, by key.</summary>
+    public IReadOnlyDictionary<string, CacheEntry> Caches { get { lock (_gate) return new Dictionary<string, CacheEntry>(_caches); } }
 
     private readonly Dictionary<(long RunId, string Name), string> _artifacts = new();
     private readonly object _gate = new();
@@ -53,6 +68,7 @@ internal sealed partial class GitHubActionSteps(RunnerMachine machine)
             "actions/checkout" => await CheckoutAsync(Only(with, action, "ref"), context, ct),
             "actions/setup-dotnet" => await SetupDotnetAsync(Only(with, action, "dotnet-version"), context, ct),
             "actions/upload-artifact" => Upload(Only(with, action, "name", "path", "if-no-files-found", "include-hidden-files"), context),
+            "actions/cache" => await RestoreAsync(Only(with, action, "path", "key", "restore-keys"), context, ct),
             _ => Download(Only(with, action, "name", "path", "run-id", "github-token"), context),
         };
     }
@@ -172,6 +188,78 @@ internal sealed partial class GitHubActionSteps(RunnerMachine machine)
         RunnerMachine.CopyDirectory(stored, path);
         context.Log($"downloaded artifact {name} of run {runId} to {path}");
         return StepOutcome.Done(true);
+    }
+
+    private static IReadOnlyList<string> Lines(string? text) =>
+        (text ?? "").Split('\n').Select(l => l.Trim()).Where(l => l.Length > 0).ToArray();
+
+    private async Task<StepOutcome> RestoreAsync(IReadOnlyDictionary<string, string> with, StepContext context, CancellationToken ct)
+    {
+        var paths = Lines(with.GetValueOrDefault("path"));
+        var key = with.GetValueOrDefault("key")?.Trim() ?? "";
+        if (paths.Count == 0) throw new RunnerException("cache: Input required and not supplied: path");
+        if (key.Length == 0) throw new RunnerException("cache: Input required and not supplied: key");
+        if (key.Length > 512 || key.Contains(',')) throw new RunnerException($"cache: Key Validation Error: {key} cannot be longer than 512 characters or contain commas");
+        if (paths.Any(p => p.StartsWith('!'))) throw new RunnerException("cache: exclusion paths are not implemented by this runner");
+        CacheEntry? found;
+        lock (_gate)
+        {
+            found = _caches.GetValueOrDefault(key)
+                ?? Lines(with.GetValueOrDefault("restore-keys")).Select(prefix => _caches.Values.Where(c => c.Key.StartsWith(prefix, StringComparison.Ordinal))
+                    .MaxBy(c => c.Saved)).FirstOrDefault(c => c is not null);
+            _pendingSaves.TryAdd(context.Workspace, []);
+            _pendingSaves[context.Workspace].Add((key, paths, found?.Key == key));
+        }
+        var outputs = new Dictionary<string, string> { ["cache-hit"] = (found?.Key == key) ? "true" : "false" };
+        if (found is null)
+        {
+            context.Log($"Cache not found for input keys: {string.Join(", ", new[] { key }.Concat(Lines(with.GetValueOrDefault("restore-keys"))))}");
+            return new StepOutcome(true, outputs, new Dictionary<string, string>(), []);
+        }
+        // A restore puts back the paths as they were saved, relative to the workspace (the entry's own path list).
+        foreach (var path in found.Paths.Where(p => !p.StartsWith('~')))
+        {
+            var saved = Path.Combine(found.Store, path);
+            var target = Path.GetFullPath(Path.Combine(context.Workspace, path));
+            if (Directory.Exists(saved)) RunnerMachine.CopyDirectory(saved, target, keepTimes: true);
+        }
+        context.Log($"Cache restored from key: {found.Key}");
+        // The runner's own module cache (a test-speed device, not GitHub's) applies after any restore into the workspace.
+        string? head;
+        lock (_gate) head = CheckedOut.GetValueOrDefault(context.Workspace);
+        if (head is not null) await machine.RestoreModuleAsync(context.Workspace, head, ct);
+        return new StepOutcome(true, outputs, new Dictionary<string, string>(), []);
+    }
+
+    /// <summary>actions/cache's post-job step: saves each cache step's paths under its key, when the job succeeded and the key is new.</summary>
+    internal void SaveCaches(StepContext context, bool jobFailed)
+    {
+        List<(string Key, IReadOnlyList<string> Paths, bool Hit)> pending;
+        lock (_gate) pending = _pendingSaves.Remove(context.Workspace, out var p) ? p : [];
+        foreach (var (key, paths, hit) in Enumerable.Reverse(pending))
+        {
+            if (jobFailed) { context.Log($"Post cache: not saving cache for key {key}: the job failed"); continue; }
+            if (hit) { context.Log($"Cache hit occurred on the primary key {key}, not saving cache."); continue; }
+            var local = paths.Where(p => !p.StartsWith('~')).ToArray();
+            if (local.Length > 0 && !local.Any(p => Directory.Exists(Path.Combine(context.Workspace, p))))
+            {
+                context.Log("Warning: Path Validation Error: Path(s) specified in the action for caching do(es) not exist, hence no cache is being saved.");
+                continue;
+            }
+            lock (_gate)
+            {
+                if (_caches.ContainsKey(key))
+                {
+                    context.Log($"Failed to save: Unable to reserve cache with key {key}, another job may be creating this cache.");
+                    continue;
+                }
+                var store = machine.NewDirectory("cache-" + _caches.Count);
+                foreach (var path in local)
+                    if (Directory.Exists(Path.Combine(context.Workspace, path))) RunnerMachine.CopyDirectory(Path.Combine(context.Workspace, path), Path.Combine(store, path), keepTimes: true);
+                _caches[key] = new CacheEntry(key, paths, store, _caches.Count);
+            }
+            context.Log($"Cache saved with key: {key}");
+        }
     }
 
     private static string CommonAncestor(string a, string b)

@@ -237,6 +237,7 @@ internal sealed class GitHubActionsRunner(RunnerMachine machine, string sourceRo
                     ["outputs"] = new JsonObject(outcome.Outputs.Select(o => KeyValuePair.Create(o.Key, (JsonNode?)JsonValue.Create(o.Value)))),
                 };
         }
+        Actions.SaveCaches(context, failed);
         result.Result = failed ? "failure" : "success";
         if (Actions.CheckedOut.TryGetValue(workspace, out var head)) await machine.SaveModuleAsync(workspace, head, ct);
         if (job.TryGetValue("outputs", out var outputs) && outputs is Dictionary<object, object?> outputMap)

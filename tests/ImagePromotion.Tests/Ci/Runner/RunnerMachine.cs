@@ -196,7 +196,8 @@ internal sealed class RunnerMachine : IDisposable
         return stdout.ToString();
     }
 
-    public static void CopyDirectory(string from, string to)
+    /// <summary>Copies a directory tree; <paramref name="keepTimes"/>: with each file's modification time, as tar keeps it (actions/cache).</summary>
+    public static void CopyDirectory(string from, string to, bool keepTimes = false)
     {
         Directory.CreateDirectory(to);
         foreach (var dir in Directory.GetDirectories(from, "*", SearchOption.AllDirectories))
@@ -206,6 +207,7 @@ internal sealed class RunnerMachine : IDisposable
             var target = Path.Combine(to, Path.GetRelativePath(from, file));
             File.Copy(file, target, overwrite: true);
             File.SetUnixFileMode(target, File.GetUnixFileMode(file));
+            if (keepTimes) File.SetLastWriteTimeUtc(target, File.GetLastWriteTimeUtc(file));
         }
     }
 

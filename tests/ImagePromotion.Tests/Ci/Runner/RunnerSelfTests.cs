@@ -68,4 +68,27 @@ public sealed class RunnerSelfTests
         Assert.That(StepFiles.ParseCommand("  ::set-output name=x::1")?.Command, Is.EqualTo("set-output"));
         Assert.That(StepFiles.ParseCommand("no :: command here"), Is.Null);
     }
+
+    [Test]
+    public void HashFiles_follows_the_matched_files_contents_and_is_empty_when_nothing_matches()
+    {
+        var workspace = Directory.CreateTempSubdirectory("hashfiles-").FullName;
+        try
+        {
+            Directory.CreateDirectory(Path.Combine(workspace, "src", "deep"));
+            File.WriteAllText(Path.Combine(workspace, "src", "deep", "a.cs"), "class A {}");
+            File.WriteAllText(Path.Combine(workspace, "src", "b.txt"), "not matched");
+            var scope = new Expressions.Scope(new JsonObject { ["github"] = new JsonObject { ["workspace"] = workspace } });
+            string Hash(string expression) => Expressions.Interpolate("${{ " + expression + " }}", scope);
+            var first = Hash("hashFiles('src/**/*.cs')");
+            Assert.That(first, Does.Match("^[0-9a-f]{64}$"));
+            File.WriteAllText(Path.Combine(workspace, "src", "b.txt"), "changed, still not matched");
+            Assert.That(Hash("hashFiles('src/**/*.cs')"), Is.EqualTo(first));
+            File.WriteAllText(Path.Combine(workspace, "src", "deep", "a.cs"), "class A { int x; }");
+            Assert.That(Hash("hashFiles('src/**/*.cs')"), Is.Not.EqualTo(first));
+            Assert.That(Hash("hashFiles('src/**', '!src/**/*.cs')"), Is.Not.EqualTo(Hash("hashFiles('src/**')")), "'!' excludes");
+            Assert.That(Hash("hashFiles('nothing/**')"), Is.Empty);
+        }
+        finally { Directory.Delete(workspace, recursive: true); }
+    }
 }
