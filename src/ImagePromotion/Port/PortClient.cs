@@ -24,6 +24,11 @@ public sealed partial class PortClient : IDisposable
     private string? _token;
     private DateTimeOffset _tokenExpires;
 
+    /// <summary>A client for Port's API as <paramref name="options"/>' client id; the secret is registered with the redactor first.</summary>
+    /// <param name="options">Base URL, credentials and per-request timeout.</param>
+    /// <param name="http">An HTTP client to use (tests); null: a client of its own, disposed with this one.</param>
+    /// <param name="time">Clock for token expiry; null: the system clock.</param>
+    /// <exception cref="PromotionException">The client id or secret is empty.</exception>
     public PortClient(PortOptions options, HttpClient? http = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -40,6 +45,7 @@ public sealed partial class PortClient : IDisposable
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>The API root calls go to (US or EU region).</summary>
     public Uri BaseUrl => _options.BaseUrl;
 
     /// <summary>POST /v1/actions/runs/{run_id}/logs; a termination status here also ends the run.</summary>
@@ -63,6 +69,13 @@ public sealed partial class PortClient : IDisposable
     /// POST /v1/blueprints/{blueprint}/entities?upsert=true&amp;merge=true: creates the entity or updates
     /// only the given properties and relations, leaving the rest of it as it was.
     /// </summary>
+    /// <param name="blueprint">The blueprint identifier (e.g. <c>running_service</c>).</param>
+    /// <param name="identifier">The entity identifier.</param>
+    /// <param name="title">The entity's title; null leaves it.</param>
+    /// <param name="properties">The properties to set; the others are left as they are.</param>
+    /// <param name="relations">The relations to set; the others are left as they are.</param>
+    /// <param name="runId">The action run the change is logged to (validated as a Port run id), or null.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
     /// <param name="createMissingRelated">Port's <c>create_missing_related_entities</c>: a relation to an entity not in the catalogue yet creates it.</param>
     public async Task<PortEntity> UpsertEntityAsync(string blueprint, string identifier, string? title = null, JsonObject? properties = null, JsonObject? relations = null, string? runId = null, CancellationToken cancellationToken = default, bool createMissingRelated = false)
     {
@@ -260,6 +273,7 @@ public sealed partial class PortClient : IDisposable
     [System.Text.RegularExpressions.GeneratedRegex(@"^(?!\.{1,2}$)[A-Za-z0-9@_.+:\\/=-]{1,256}$")]
     private static partial System.Text.RegularExpressions.Regex IdentifierShape();
 
+    /// <summary>Disposes the HTTP client when this client created it.</summary>
     public void Dispose()
     {
         if (_ownsHttp) _http.Dispose();
@@ -270,6 +284,11 @@ public sealed partial class PortClient : IDisposable
 /// <summary>Port refused or could not take a call. <see cref="IsOutage"/> separates "Port is down" from "we asked wrong".</summary>
 public sealed class PortApiException : PromotionException
 {
+    /// <summary>A refused or failed call.</summary>
+    /// <param name="message">One line naming the call and the fix.</param>
+    /// <param name="statusCode">Port's HTTP status; null when no answer came.</param>
+    /// <param name="isOutage">True for no answer, a timeout, 5xx or 429: Port is unavailable rather than the request wrong.</param>
+    /// <param name="inner">The transport error, if any.</param>
     public PortApiException(string message, int? statusCode, bool isOutage, Exception? inner = null)
         : base(message, inner!)
     {
@@ -277,6 +296,8 @@ public sealed class PortApiException : PromotionException
         IsOutage = isOutage;
     }
 
+    /// <summary>Port's HTTP status; null when no answer came (timeout, connection refused).</summary>
     public int? StatusCode { get; }
+    /// <summary>True when Port is unavailable (no answer, timeout, 5xx, 429) rather than the request wrong.</summary>
     public bool IsOutage { get; }
 }

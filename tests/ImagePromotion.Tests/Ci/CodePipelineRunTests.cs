@@ -29,13 +29,13 @@ public sealed class CodePipelineRunTests
         foreach (var (key, value) in world.ConfigurationOverrides()) pipeline.MachineEnvironment[key] = value;
         pipeline.SecretsManager["image-promotion/gitops:token"] = GitOpsToken;
         foreach (var (key, value) in new Dictionary<string, string>
-                 {
-                     ["ConnectionArn"] = "arn:aws:codestar-connections:eu-west-1:123456789012:connection/abc", ["FullRepositoryId"] = "acme/sample-app",
-                     ["ArtifactBucket"] = "acme-artifacts", ["CodePipelineRoleName"] = "codepipeline-role",
-                     ["CodeBuildServiceRole"] = "arn:aws:iam::123456789012:role/codebuild", ["ApprovalTopicArn"] = "arn:aws:sns:eu-west-1:123456789012:approvals",
-                     // The shipped configuration, where this repository keeps it.
-                     ["PromotionConfig"] = "examples/sandbox/promotion.yaml",
-                 })
+        {
+            ["ConnectionArn"] = "arn:aws:codestar-connections:eu-west-1:123456789012:connection/abc", ["FullRepositoryId"] = "acme/sample-app",
+            ["ArtifactBucket"] = "acme-artifacts", ["CodePipelineRoleName"] = "codepipeline-role",
+            ["CodeBuildServiceRole"] = "arn:aws:iam::123456789012:role/codebuild", ["ApprovalTopicArn"] = "arn:aws:sns:eu-west-1:123456789012:approvals",
+            // The shipped configuration, where this repository keeps it.
+            ["PromotionConfig"] = "examples/sandbox/promotion.yaml",
+        })
             pipeline.Parameters[key] = value;
 
         var execution = await pipeline.RunAsync(commit, ct);

@@ -14,7 +14,9 @@ namespace ImagePromotion.Pipeline.Building;
 /// </summary>
 public static class BuildRevision
 {
+    /// <summary>The label naming the commit an image was built from (OCI image annotation key).</summary>
     public const string RevisionLabel = "org.opencontainers.image.revision";
+    /// <summary>The label naming the repository an image was built from (OCI image annotation key).</summary>
     public const string SourceLabel = "org.opencontainers.image.source";
 
     /// <summary>True when both name the same commit: equal ignoring case, or one an abbreviation (7+ hex digits) of the other.</summary>

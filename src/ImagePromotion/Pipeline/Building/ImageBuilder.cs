@@ -19,6 +19,8 @@ public sealed class ImageBuilder(PromotionConfig config, string artifactsDirecto
     /// The builder for <paramref name="build"/>: its configured one, or (auto) <c>docker</c> when a Docker engine answers,
     /// else <c>buildah</c>. A Docker CLI with no daemon behind it (a fresh CI machine, a container) is no builder.
     /// </summary>
+    /// <param name="build">The image's build settings (its <c>builder</c>).</param>
+    /// <param name="ct">Cancels the <c>docker info</c> probe.</param>
     /// <param name="pathVariable">PATH to look for the tools in (tests); null: this process's PATH.</param>
     public async Task<string> ChooseBuilderAsync(BuildSettings build, CancellationToken ct, string? pathVariable = null)
     {
@@ -30,13 +32,14 @@ public sealed class ImageBuilder(PromotionConfig config, string artifactsDirecto
 
     /// <summary>True when a Docker engine answers <c>docker info</c>; whether a <c>docker</c> CLI exists says nothing about that.</summary>
     /// <param name="pathVariable">PATH to look for docker in, and to run it with (tests); null: this process's PATH.</param>
+    /// <param name="ct">Cancels the probe.</param>
     public static async Task<bool> EngineAnswersAsync(string? pathVariable, CancellationToken ct)
     {
         var docker = Scanning.ExecutableLocator.Find("docker", pathVariable);
         if (docker is null) return false;
         var environment = pathVariable is null ? null : new Dictionary<string, string?> { ["PATH"] = pathVariable };
         var info = await ProcessRunner.RunAsync(new ProcessRequest(docker, ["info", "--format", "{{.ServerVersion}}"])
-            { Environment = environment, Timeout = TimeSpan.FromSeconds(30) }, ct: ct).ConfigureAwait(false);
+        { Environment = environment, Timeout = TimeSpan.FromSeconds(30) }, ct: ct).ConfigureAwait(false);
         return info.ExitCode == 0 && info.Output.Trim().Length > 0;
     }
 

@@ -43,6 +43,10 @@ public sealed record ReleaseOutcome(ReleasePlan Plan, GateReport Gates, GitOpsOu
 }
 
 /// <summary>One image of a build phase: its digest, and whether an existing build of the commit was re-used.</summary>
+/// <param name="Application">The application.</param>
+/// <param name="Image">The image of the application.</param>
+/// <param name="Digest">The image's manifest digest, built now or found built.</param>
+/// <param name="Reused">True when an existing build of the commit (dev tag or layout) was re-used and nothing was built.</param>
 public sealed record BuiltImage(string Application, string Image, Digest Digest, bool Reused);
 
 /// <summary>What a phase did: its plan and each release's outcome.</summary>
@@ -140,13 +144,13 @@ public sealed class PlanExecutor(PromotionSession session, TimeProvider? clock =
 
         var moved = await new MoveTags(session).RunAsync(going.SelectMany(g => g.Plan.Images).ToArray(), ct).ConfigureAwait(false);
         foreach (var (release, _, _, _) in going)
-        foreach (var image in release.Images.Where(i => i.UpToDate))
-            session.Log.Information(release.Kind switch
-            {
-                "push" => $"{image.Destination} already points at {image.Digest}: nothing to push",
-                "release" => $"{image.Destination} already marks {image.Digest}: no new release tag",
-                _ => $"{image.Destination} already points at {image.Digest}: nothing written",
-            });
+            foreach (var image in release.Images.Where(i => i.UpToDate))
+                session.Log.Information(release.Kind switch
+                {
+                    "push" => $"{image.Destination} already points at {image.Digest}: nothing to push",
+                    "release" => $"{image.Destination} already marks {image.Digest}: no new release tag",
+                    _ => $"{image.Destination} already points at {image.Digest}: nothing written",
+                });
 
         foreach (var (release, gates, _, approvals) in going)
         {
@@ -236,7 +240,8 @@ public sealed class PlanExecutor(PromotionSession session, TimeProvider? clock =
     {
         var recorder = new RecordRelease(session, _clock);
         var record = await recorder.RecordOfAsync(release, "refused", gates, approvals, review?.PullRequestUrl, null, ct).ConfigureAwait(false)
-            with { PreviousDigest = null };
+            with
+        { PreviousDigest = null };
         // A refusal writes nothing next to the target: the journal (and the step summary) say what happened.
         await new PromotionRecorder(session, _clock).RecordAsync(record, [], ct).ConfigureAwait(false);
         return new ReleaseOutcome(release, new GateReport(gates), review, record);

@@ -19,6 +19,7 @@ public sealed class LocalSandbox(PromotionConfig config, IPipelineLog log)
     /// The Debian packages the sandbox lacks: docker-registry, git, and buildah unless it is there or the build uses a
     /// Docker engine that answers (<c>docker info</c>): a Docker CLI without a daemon builds nothing.
     /// </summary>
+    /// <param name="ct">Cancels the <c>docker info</c> probe.</param>
     /// <param name="pathVariable">PATH to look for the tools in (tests); null: this process's PATH.</param>
     public async Task<IReadOnlyList<string>> MissingPackagesAsync(CancellationToken ct, string? pathVariable = null)
     {
@@ -72,7 +73,8 @@ public sealed class LocalSandbox(PromotionConfig config, IPipelineLog log)
             await File.WriteAllTextAsync(configFile, RegistryConfig(host, Path.Combine(dir, "data")), ct).ConfigureAwait(false);
             // Detached through sh so the registry outlives this run; paths are passed as arguments, never spliced into the script.
             await ProcessRunner.RunAsync(new ProcessRequest("sh", ["-c", "exec \"$0\" serve \"$1\" >>\"$2\" 2>&1 </dev/null & echo $! >\"$3\"", "docker-registry",
-                configFile, Path.Combine(dir, "registry.log"), Path.Combine(dir, "registry.pid")]) { Timeout = TimeSpan.FromSeconds(30) }, ct: ct).ConfigureAwait(false);
+                configFile, Path.Combine(dir, "registry.log"), Path.Combine(dir, "registry.pid")])
+            { Timeout = TimeSpan.FromSeconds(30) }, ct: ct).ConfigureAwait(false);
             var deadline = DateTime.UtcNow.AddSeconds(15);
             while (!await AnswersAsync(host, ct).ConfigureAwait(false))
             {

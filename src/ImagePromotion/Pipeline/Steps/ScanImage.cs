@@ -20,6 +20,8 @@ public sealed class ScanImage(PromotionSession session, TimeProvider? clock = nu
 
     /// <summary>Scans the commit's image of every selected application in the first environment (where PushDev puts them).</summary>
     /// <param name="scannerPath">PATH used to look for scanners (tests); null: this process's PATH.</param>
+    /// <param name="selection">The applications whose images are scanned (default all).</param>
+    /// <param name="ct">Cancels the scan and stops running scanners.</param>
     public async Task<IReadOnlyList<ScanOutcome>> RunAsync(ReleaseSelection selection, CancellationToken ct, string? scannerPath = null)
     {
         var outcomes = new List<ScanOutcome>();
@@ -40,6 +42,8 @@ public sealed class ScanImage(PromotionSession session, TimeProvider? clock = nu
 
     /// <summary>Scans <paramref name="reference"/> (a tag or a digest).</summary>
     /// <param name="scannerPath">PATH used to look for scanners (tests); null: this process's PATH.</param>
+    /// <param name="reference">The image to scan.</param>
+    /// <param name="ct">Cancels the scan and stops running scanners.</param>
     public async Task<ScanOutcome> RunAsync(ImageReference reference, CancellationToken ct, string? scannerPath = null)
     {
         var client = session.Copier.Client(reference.Registry);

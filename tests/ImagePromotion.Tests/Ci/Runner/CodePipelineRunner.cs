@@ -161,16 +161,16 @@ internal sealed class CodePipelineRunner(RunnerMachine machine, string sourceRoo
         var env = machine.BaseEnvironment(root);
         foreach (var (key, value) in MachineEnvironment) env[key] = value;
         foreach (var (key, value) in new Dictionary<string, string>
-                 {
-                     ["CODEBUILD_BUILD_ID"] = buildId, ["CODEBUILD_BUILD_ARN"] = $"arn:aws:codebuild:{Region}:{AccountId}:build/{buildId}",
-                     ["CODEBUILD_BUILD_NUMBER"] = (++_buildNumber).ToString(), ["CODEBUILD_BUILD_SUCCEEDING"] = "1", ["CODEBUILD_CI"] = "true",
-                     ["CODEBUILD_BUILD_URL"] = $"https://{Region}.console.aws.amazon.com/codebuild/home?region={Region}#/builds/{Uri.EscapeDataString(buildId)}/view/new",
-                     ["CODEBUILD_BUILD_IMAGE"] = template.Text(environment["Image"]), ["CODEBUILD_INITIATOR"] = $"codepipeline/{pipelineName}",
-                     ["CODEBUILD_RESOLVED_SOURCE_VERSION"] = commit, ["CODEBUILD_SOURCE_VERSION"] = $"arn:aws:s3:::artifacts/{pipelineName}/{primary}/{commit[..7]}.zip",
-                     ["CODEBUILD_SRC_DIR"] = srcDir, ["CODEBUILD_KMS_KEY_ID"] = $"arn:aws:kms:{Region}:{AccountId}:alias/aws/s3",
-                     ["CODEBUILD_START_TIME"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(),
-                     ["AWS_REGION"] = Region, ["AWS_DEFAULT_REGION"] = Region,
-                 })
+        {
+            ["CODEBUILD_BUILD_ID"] = buildId, ["CODEBUILD_BUILD_ARN"] = $"arn:aws:codebuild:{Region}:{AccountId}:build/{buildId}",
+            ["CODEBUILD_BUILD_NUMBER"] = (++_buildNumber).ToString(), ["CODEBUILD_BUILD_SUCCEEDING"] = "1", ["CODEBUILD_CI"] = "true",
+            ["CODEBUILD_BUILD_URL"] = $"https://{Region}.console.aws.amazon.com/codebuild/home?region={Region}#/builds/{Uri.EscapeDataString(buildId)}/view/new",
+            ["CODEBUILD_BUILD_IMAGE"] = template.Text(environment["Image"]), ["CODEBUILD_INITIATOR"] = $"codepipeline/{pipelineName}",
+            ["CODEBUILD_RESOLVED_SOURCE_VERSION"] = commit, ["CODEBUILD_SOURCE_VERSION"] = $"arn:aws:s3:::artifacts/{pipelineName}/{primary}/{commit[..7]}.zip",
+            ["CODEBUILD_SRC_DIR"] = srcDir, ["CODEBUILD_KMS_KEY_ID"] = $"arn:aws:kms:{Region}:{AccountId}:alias/aws/s3",
+            ["CODEBUILD_START_TIME"] = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds().ToString(),
+            ["AWS_REGION"] = Region, ["AWS_DEFAULT_REGION"] = Region,
+        })
             env[key] = value;
         foreach (var secondary in inputs.Where(i => i != primary))
         {

@@ -178,20 +178,20 @@ internal sealed class GitHubActionsRunner(RunnerMachine machine, string sourceRo
         var env = machine.BaseEnvironment(jobRoot);
         foreach (var (key, value) in MachineEnvironment) env[key] = value;
         foreach (var (key, value) in new Dictionary<string, string>
-                 {
-                     ["GITHUB_ACTIONS"] = "true", ["GITHUB_ACTOR"] = Actor, ["GITHUB_TRIGGERING_ACTOR"] = Actor,
-                     ["GITHUB_API_URL"] = "https://api.github.com", ["GITHUB_SERVER_URL"] = "https://github.com", ["GITHUB_GRAPHQL_URL"] = "https://api.github.com/graphql",
-                     ["GITHUB_EVENT_NAME"] = run.Event, ["GITHUB_EVENT_PATH"] = eventPath, ["GITHUB_JOB"] = jobId,
-                     ["GITHUB_REF"] = (string)github["ref"]!, ["GITHUB_REF_NAME"] = run.Branch, ["GITHUB_REF_TYPE"] = "branch", ["GITHUB_REF_PROTECTED"] = "false",
-                     ["GITHUB_HEAD_REF"] = "", ["GITHUB_BASE_REF"] = "",
-                     ["GITHUB_REPOSITORY"] = repository, ["GITHUB_REPOSITORY_OWNER"] = repository.Split('/')[0], ["GITHUB_RETENTION_DAYS"] = "90",
-                     ["GITHUB_RUN_ID"] = run.RunId.ToString(), ["GITHUB_RUN_NUMBER"] = "1", ["GITHUB_RUN_ATTEMPT"] = "1", ["GITHUB_SHA"] = (string)github["sha"]!,
-                     ["GITHUB_WORKFLOW"] = run.Name, ["GITHUB_WORKFLOW_REF"] = $"{repository}/.github/workflows/{run.File}@{github["ref"]}",
-                     ["GITHUB_WORKFLOW_SHA"] = (string)github["sha"]!, ["GITHUB_WORKSPACE"] = workspace,
-                     ["RUNNER_OS"] = "Linux", ["RUNNER_ARCH"] = "X64", ["RUNNER_NAME"] = "GitHub Actions 1", ["RUNNER_ENVIRONMENT"] = "github-hosted",
-                     ["RUNNER_TEMP"] = temp, ["RUNNER_TOOL_CACHE"] = Directory.CreateDirectory(Path.Combine(jobRoot, "toolcache")).FullName,
-                     ["RUNNER_WORKSPACE"] = Path.Combine(jobRoot, "work", repoName),
-                 })
+        {
+            ["GITHUB_ACTIONS"] = "true", ["GITHUB_ACTOR"] = Actor, ["GITHUB_TRIGGERING_ACTOR"] = Actor,
+            ["GITHUB_API_URL"] = "https://api.github.com", ["GITHUB_SERVER_URL"] = "https://github.com", ["GITHUB_GRAPHQL_URL"] = "https://api.github.com/graphql",
+            ["GITHUB_EVENT_NAME"] = run.Event, ["GITHUB_EVENT_PATH"] = eventPath, ["GITHUB_JOB"] = jobId,
+            ["GITHUB_REF"] = (string)github["ref"]!, ["GITHUB_REF_NAME"] = run.Branch, ["GITHUB_REF_TYPE"] = "branch", ["GITHUB_REF_PROTECTED"] = "false",
+            ["GITHUB_HEAD_REF"] = "", ["GITHUB_BASE_REF"] = "",
+            ["GITHUB_REPOSITORY"] = repository, ["GITHUB_REPOSITORY_OWNER"] = repository.Split('/')[0], ["GITHUB_RETENTION_DAYS"] = "90",
+            ["GITHUB_RUN_ID"] = run.RunId.ToString(), ["GITHUB_RUN_NUMBER"] = "1", ["GITHUB_RUN_ATTEMPT"] = "1", ["GITHUB_SHA"] = (string)github["sha"]!,
+            ["GITHUB_WORKFLOW"] = run.Name, ["GITHUB_WORKFLOW_REF"] = $"{repository}/.github/workflows/{run.File}@{github["ref"]}",
+            ["GITHUB_WORKFLOW_SHA"] = (string)github["sha"]!, ["GITHUB_WORKSPACE"] = workspace,
+            ["RUNNER_OS"] = "Linux", ["RUNNER_ARCH"] = "X64", ["RUNNER_NAME"] = "GitHub Actions 1", ["RUNNER_ENVIRONMENT"] = "github-hosted",
+            ["RUNNER_TEMP"] = temp, ["RUNNER_TOOL_CACHE"] = Directory.CreateDirectory(Path.Combine(jobRoot, "toolcache")).FullName,
+            ["RUNNER_WORKSPACE"] = Path.Combine(jobRoot, "work", repoName),
+        })
             env[key] = value;
         var masks = new List<string> { token };
         masks.AddRange(Secrets.Values.Where(v => v.Length > 0));
