@@ -5,6 +5,7 @@ using ImagePromotion;
 using ImagePromotion.Configuration;
 using ImagePromotion.Logging;
 using ImagePromotion.Pipeline;
+using ImagePromotion.Pipeline.Building;
 using ImagePromotion.Pipeline.Model;
 using ToolRunner = ImagePromotion.Processes.ProcessRunner;
 
@@ -76,6 +77,8 @@ public static PromotionSession Session;
 public static IPipelineLog Log;
 public static ImagePromotion.Ci.IBuildSystem Ci;
 public static ImagePromotion.Port.PortReporter Port;
+/// <summary>The digest this run promoted (set once a promotion went through): what Port's catalogue is pointed at.</summary>
+public static string PromotedDigest;
 public static System.IO.TextWriter RawStdout;
 /// <summary>Whether stdout is a terminal that may get escape codes and a live display (decided once, in RunPipeline).</summary>
 public static TerminalOutput Terminal;
@@ -149,11 +152,10 @@ void ReportPromotion(PhaseResult result)
 {
     if (result.Outcome is { } outcome)
     {
-        foreach (var release in outcome.Releases)
-        {
-            if (release.PullRequestUrl is { } url) Ci.SetOutput(ImagePromotion.Ci.OutputNames.PullRequestUrl, url);
-            Ci.AppendSummary(release.Record.ToMarkdown(Ci.Identity));
-        }
+        foreach (var release in outcome.Releases) Ci.AppendSummary(release.Record.ToMarkdown(Ci.Identity));
+        // Always written (empty without a pull request): CodeBuild exports every variable its buildspec lists, and a
+        // GitHub job output reads it either way.
+        Ci.SetOutput(ImagePromotion.Ci.OutputNames.PullRequestUrl, outcome.Releases.Select(r => r.PullRequestUrl).FirstOrDefault(u => u is not null) ?? "");
         PublishImage(result);
         outcome.ThrowIfRefused();
     }
@@ -213,12 +215,40 @@ PromotionConfig LoadConfig()
     return ConfigLoader.Load(path, overrides, ImagePromotion.Registry.Auth.CredentialStore.ReadProcessEnvironment());
 }
 
-string DetectCommit()
+/// <summary>
+/// The commit this run is for: the checkout's (git HEAD), because that is what BuildOnce builds. A CI variable
+/// naming another commit (GITHUB_SHA in a workflow_run job is the default branch's head, not the checkout) is an
+/// error naming both when the run builds or pushes (elsewhere a warning, and the checkout's commit); without git metadata (CodePipeline's CODE_ZIP source) the CI variable is all there is.
+/// --commit names the commit explicitly: for a promotion of an earlier build, or a job whose checkout is
+/// deliberate (promote-staging.yml passes the triggering run's head_sha); a build of it must be the checkout.
+/// </summary>
+string DetectCommit(bool builds)
 {
-    var given = Argument<string>("commit", null) ?? EnvironmentVariable("GITHUB_SHA") ?? EnvironmentVariable("CODEBUILD_RESOLVED_SOURCE_VERSION");
-    if (!string.IsNullOrEmpty(given)) return given;
     var r = ToolRunner.RunAsync("git", new[] { "rev-parse", "HEAD" }, RepositoryRoot).GetAwaiter().GetResult();
-    return r.ExitCode == 0 ? r.Output.Trim() : null;
+    var checkout = r.ExitCode == 0 && r.Output.Trim() is { Length: > 0 } head ? head : null;
+    var given = Argument<string>("commit", null);
+    if (!string.IsNullOrEmpty(given))
+    {
+        if (builds && checkout is not null && !BuildRevision.Matches(checkout, given))
+            throw new PromotionException($"--commit={given} is not the checkout's commit {checkout}, and BuildOnce builds the checkout: check out {given} first, or drop --commit");
+        return given;
+    }
+    foreach (var name in new[] { "GITHUB_SHA", "CODEBUILD_RESOLVED_SOURCE_VERSION" })
+    {
+        var named = EnvironmentVariable(name);
+        if (string.IsNullOrEmpty(named)) continue;
+        if (checkout is null) return named;
+        if (!BuildRevision.Matches(checkout, named))
+        {
+            var message = $"{name}={named} names another commit than the checkout ({checkout}): check out {named}, or pass --commit={checkout} when the checkout is the commit meant (a workflow_run job's head_sha)";
+            // A build or a push names its image after the commit: there the mismatch is an error. Elsewhere the
+            // checkout's commit is used and the mismatch said.
+            if (builds) throw new PromotionException(message);
+            Log.Warning(message + "; using the checkout's commit");
+        }
+        return checkout;
+    }
+    return checkout;
 }
 
 string DetectIdentity()
@@ -272,7 +302,8 @@ void RunPipeline(string target, string defaultTarget = null)
         Session = PromotionSession.Create(config, new SessionOptions
         {
             DryRun = PlanOnly,
-            Commit = DetectCommit(),
+            // BuildOnce and PushDev build or push only when no --image/--digest names the artifact.
+            Commit = DetectCommit(!PinnedByArgument() && context.TasksToExecute.Any(t => t.Name is "BuildOnce" or "PushDev")),
             Identity = Ci.Name == "local" ? DetectIdentity() : Ci.Identity.ToString(),
             RunUrl = Ci.RunUrl,
             ArtifactsDirectory = artifacts,
@@ -306,10 +337,11 @@ void RunPipeline(string target, string defaultTarget = null)
     {
         if (Port is not null && Port.ReportsRun)
         {
-            // Port's catalogue follows the promotion: the production running service now runs the staging image.
+            // Port's catalogue follows the promotion: the production running service now runs the digest this run
+            // promoted, whatever image the caller's entity named.
             var inputs = ImagePromotion.Port.PortActionInputs.FromEnvironment(ImagePromotion.Ci.BuildSystemDetector.CurrentEnvironment());
-            if (context.Successful && target == "PromoteProduction" && inputs.ProductionRuntime is { } runtime && inputs.SourceImage is { } image)
-                Port.SetRunningServiceImageAsync(runtime, image).GetAwaiter().GetResult();
+            if (context.Successful && target == "PromoteProduction" && inputs.ProductionRuntime is { } runtime && PromotedDigest is { } promoted)
+                Port.SetRunningServiceImageAsync(runtime, promoted).GetAwaiter().GetResult();
             if (context.Successful) Port.SucceedAsync($"{target} completed", links: Ci?.RunUrl is { } url ? new[] { url } : null).GetAwaiter().GetResult();
             else Port.FailAsync(SecretRedactor.Shared.Redact(context.ThrownException?.Message ?? $"{target} failed")).GetAwaiter().GetResult();
         }

@@ -1,5 +1,6 @@
 // Scan: built-in checks (secrets in layers, config hygiene) and the configured scanners on each image's digest; the
-// result is attached to the image as evidence. Non-zero exit when one fails its thresholds.
+// result is attached to the image as evidence. Non-zero exit when one fails its thresholds. The (first) scanned
+// image, pinned, is the step's output: the next stage promotes exactly what passed.
 Phase("Scan", "Scan --image=REF (default: every image of the commit in dev); the result is attached to the digest as evidence",
     async () =>
     {
@@ -13,4 +14,9 @@ Phase("Scan", "Scan --image=REF (default: every image of the commit in dev); the
             Ci.AppendSummary(summary.ToMarkdown());
         }
         ImagePromotion.Pipeline.Steps.ScanImage.ThrowIfFailed(outcomes);
+        if (!Session.DryRun && outcomes.FirstOrDefault() is { Image.Digest: { } digest } scanned)
+        {
+            Ci.SetOutput(ImagePromotion.Ci.OutputNames.Image, scanned.Image.ToString());
+            Ci.SetOutput(ImagePromotion.Ci.OutputNames.Digest, digest.ToString());
+        }
     }, "image=REF");

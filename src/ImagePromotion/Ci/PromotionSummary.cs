@@ -12,6 +12,7 @@ public sealed class PromotionSummary
     private readonly List<(string Environment, string Reference, string Digest)> _digests = new();
     private readonly List<(string Gate, string Result, string Reason)> _gates = new();
     private readonly List<string> _notes = new();
+    private readonly List<(string Language, string Text)> _blocks = new();
     private string? _pullRequestUrl;
     private BuildIdentity? _identity;
     private string? _runUrl;
@@ -53,6 +54,16 @@ public sealed class PromotionSummary
         return this;
     }
 
+    /// <summary>
+    /// A fenced code block (a GitOps diff): its text is shown as written and never read as Markdown, whatever it holds,
+    /// because the fence is longer than any run of backticks inside it.
+    /// </summary>
+    public PromotionSummary AddCodeBlock(string language, string text)
+    {
+        _blocks.Add((language, text));
+        return this;
+    }
+
     /// <summary>Adds a paragraph of plain text (Markdown in it is neutralised).</summary>
     public PromotionSummary AddNote(string text)
     {
@@ -87,6 +98,12 @@ public sealed class PromotionSummary
         }
         if (_pullRequestUrl is not null)
             md.Append("Pull request: ").Append(MarkdownText.Link(_pullRequestUrl)).Append("\n\n");
+        foreach (var (language, text) in _blocks)
+        {
+            var longest = System.Text.RegularExpressions.Regex.Matches(text, "`+").Select(m => m.Length).DefaultIfEmpty(0).Max();
+            var fence = new string('`', Math.Max(3, longest + 1));
+            md.Append(fence).Append(Inline(language).Replace("`", "")).Append('\n').Append(text.TrimEnd('\n')).Append('\n').Append(fence).Append("\n\n");
+        }
         foreach (var note in _notes) md.Append(Inline(note)).Append("\n\n");
         return md.ToString();
     }

@@ -36,14 +36,17 @@ public sealed class PromotionPipeline(PromotionSession session, TimeProvider? cl
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private ReleasePlanner Planner => new(session, _clock);
 
-    /// <summary>Builds every selected image not yet pushed for this commit, into the OCI layout.</summary>
-    public async Task<PromotionPlan> BuildAsync(ReleaseSelection selection, CancellationToken ct)
+    /// <summary>
+    /// Builds every selected image not yet pushed for this commit, into the OCI layout; returns the plan and (in a real
+    /// run) each image's digest, the one later CI stages promote.
+    /// </summary>
+    public async Task<(PromotionPlan Plan, IReadOnlyList<BuiltImage> Images)> BuildAsync(ReleaseSelection selection, CancellationToken ct)
     {
         var plan = await Planner.PlanBuildsAsync(selection, ct).ConfigureAwait(false);
         Print(plan);
-        if (!session.DryRun) await new PlanExecutor(session, _clock).ExecuteBuildsAsync(plan, ct).ConfigureAwait(false);
+        IReadOnlyList<BuiltImage> images = session.DryRun ? [] : await new PlanExecutor(session, _clock).ExecuteBuildsAsync(plan, ct).ConfigureAwait(false);
         Save(plan, null);
-        return plan;
+        return (plan, images);
     }
 
     /// <summary>Pushes each build to the first environment under its commit tag.</summary>

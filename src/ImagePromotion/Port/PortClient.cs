@@ -11,7 +11,7 @@ namespace ImagePromotion.Port;
 /// The few calls of Port's REST API a promotion needs: report progress on the action run that started
 /// it and point the running_service entity at the promoted image. Shapes follow Port's API reference.
 /// </summary>
-public sealed class PortClient : IDisposable
+public sealed partial class PortClient : IDisposable
 {
     // Refresh a little early so a token never expires between the check and the call.
     private static readonly TimeSpan TokenMargin = TimeSpan.FromSeconds(60);
@@ -51,7 +51,7 @@ public sealed class PortClient : IDisposable
     /// <summary>POST /v1/actions/runs/{run_id}/logs; a termination status here also ends the run.</summary>
     public Task AddRunLogAsync(string runId, string message, PortRunStatus? terminationStatus = null, string? statusLabel = null, CancellationToken cancellationToken = default)
     {
-        RequireId(runId, "run id", "--port-run-id");
+        RequireRunId(runId);
         var body = new RunLogRequest(SecretRedactor.Shared.Redact(message), terminationStatus?.Wire(), Redact(statusLabel));
         return SendAsync(HttpMethod.Post, $"/v1/actions/runs/{Escape(runId)}/logs", body, cancellationToken);
     }
@@ -59,7 +59,7 @@ public sealed class PortClient : IDisposable
     /// <summary>PATCH /v1/actions/runs/{run_id}: final status, label, links (the CI run, the PR) and summary.</summary>
     public Task PatchRunAsync(string runId, PortRunStatus? status, string? statusLabel = null, IReadOnlyList<string>? links = null, string? summary = null, CancellationToken cancellationToken = default)
     {
-        RequireId(runId, "run id", "--port-run-id");
+        RequireRunId(runId);
         var linkList = links?.Where(l => !string.IsNullOrWhiteSpace(l)).ToArray();
         var body = new RunPatchRequest(status?.Wire(), Redact(statusLabel), linkList is { Length: > 0 } ? linkList : null, Redact(summary));
         return SendAsync(HttpMethod.Patch, $"/v1/actions/runs/{Escape(runId)}", body, cancellationToken);
@@ -69,13 +69,22 @@ public sealed class PortClient : IDisposable
     /// POST /v1/blueprints/{blueprint}/entities?upsert=true&amp;merge=true: creates the entity or updates
     /// only the given properties and relations, leaving the rest of it as it was.
     /// </summary>
-    public async Task<PortEntity> UpsertEntityAsync(string blueprint, string identifier, string? title = null, JsonObject? properties = null, JsonObject? relations = null, string? runId = null, CancellationToken cancellationToken = default)
+    /// <param name="blueprint">The blueprint identifier (e.g. <c>running_service</c>).</param>
+    /// <param name="identifier">The entity identifier.</param>
+    /// <param name="title">The entity's title; null leaves it.</param>
+    /// <param name="properties">The properties to set; the others are left as they are.</param>
+    /// <param name="relations">The relations to set; the others are left as they are.</param>
+    /// <param name="runId">The action run the change is logged to (validated as a Port run id), or null.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    /// <param name="createMissingRelated">Port's <c>create_missing_related_entities</c>: a relation to an entity not in the catalogue yet creates it.</param>
+    public async Task<PortEntity> UpsertEntityAsync(string blueprint, string identifier, string? title = null, JsonObject? properties = null, JsonObject? relations = null, string? runId = null, CancellationToken cancellationToken = default, bool createMissingRelated = false)
     {
         RequireId(blueprint, "blueprint", "the blueprint identifier, e.g. running_service");
         RequireId(identifier, "entity identifier", "the entity identifier, e.g. messenger_prod");
         var body = new EntityRequest(identifier, title, properties ?? new JsonObject(), relations ?? new JsonObject());
         var path = $"/v1/blueprints/{Escape(blueprint)}/entities?upsert=true&merge=true";
-        if (!string.IsNullOrWhiteSpace(runId)) path += "&run_id=" + Escape(runId);
+        if (createMissingRelated) path += "&create_missing_related_entities=true";
+        if (!string.IsNullOrWhiteSpace(runId)) path += "&run_id=" + Escape(RequireRunId(runId));
         using var response = await SendAsync(HttpMethod.Post, path, body, cancellationToken, keep: true).ConfigureAwait(false);
         var parsed = await ReadAsync<EntityResponse>(response, path, cancellationToken).ConfigureAwait(false);
         return parsed.Entity ?? new PortEntity { Identifier = identifier, Title = title, Blueprint = blueprint };
@@ -85,7 +94,7 @@ public sealed class PortClient : IDisposable
     public Task<PortEntity> SetRelationAsync(string blueprint, string identifier, string relation, string target, string? runId = null, CancellationToken cancellationToken = default)
     {
         RequireId(target, $"{relation} relation target", "the related entity identifier");
-        return UpsertEntityAsync(blueprint, identifier, relations: new JsonObject { [relation] = target }, runId: runId, cancellationToken: cancellationToken);
+        return UpsertEntityAsync(blueprint, identifier, relations: new JsonObject { [relation] = target }, runId: runId, cancellationToken: cancellationToken, createMissingRelated: true);
     }
 
     /// <summary>GET /v1/blueprints/{blueprint}/entities/{identifier}; null when Port has no such entity.</summary>
@@ -239,7 +248,30 @@ public sealed class PortClient : IDisposable
     {
         if (string.IsNullOrWhiteSpace(value))
             throw new PromotionException($"Port {what} is empty: pass {fix}");
+        // Port's own identifier rule; "." and ".." are excluded there because a path segment of them is no segment.
+        if (!IdentifierShape().IsMatch(value))
+            throw new PromotionException($"Port {what} is not a Port identifier (letters, digits and @_.+:/=-, not '.' or '..'): pass {fix}");
     }
+
+    /// <summary>
+    /// A Port action run id goes into URL paths (<c>/v1/actions/runs/{id}</c>), and it comes from the caller's
+    /// payload: anything but Port's shape (<c>r_</c> and letters, digits, '_' or '-') is refused before a request is
+    /// built, so <c>..</c> or a slash can never address another route. The value itself is not echoed (untrusted text).
+    /// </summary>
+    public static string RequireRunId(string? runId)
+    {
+        if (string.IsNullOrWhiteSpace(runId))
+            throw new PromotionException("Port run id is empty: pass --port-run-id (port_payload.runId)");
+        if (!RunIdShape().IsMatch(runId))
+            throw new PromotionException("--port-run-id is not a Port action run id (letters, digits, '_' and '-', at most 128, like r_AbC123): pass port_payload.runId as Port sent it");
+        return runId;
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^[A-Za-z0-9_-]{1,128}$")]
+    private static partial System.Text.RegularExpressions.Regex RunIdShape();
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"^(?!\.{1,2}$)[A-Za-z0-9@_.+:\\/=-]{1,256}$")]
+    private static partial System.Text.RegularExpressions.Regex IdentifierShape();
 
     /// <summary>Disposes the HTTP client when this client created it.</summary>
     public void Dispose()

@@ -26,7 +26,8 @@ public sealed class PortReporter : IDisposable
     public PortReporter(PortClient? client, string? runId, IPipelineLog log)
     {
         _client = client;
-        RunId = string.IsNullOrWhiteSpace(runId) ? null : runId.Trim();
+        // Validated up front: a malformed run id is bad input that stops the run, not a Port outage to warn about.
+        RunId = string.IsNullOrWhiteSpace(runId) ? null : PortClient.RequireRunId(runId.Trim());
         _log = log ?? throw new ArgumentNullException(nameof(log));
     }
 
@@ -66,7 +67,10 @@ public sealed class PortReporter : IDisposable
     public Task<bool> FailAsync(string reason, IReadOnlyList<string>? links = null, CancellationToken cancellationToken = default) =>
         FinishAsync(PortRunStatus.Failure, "Promotion failed: " + reason, "Failed", links, reason, cancellationToken);
 
-    /// <summary>Points the running_service entity at the promoted image entity (its <c>image</c> relation).</summary>
+    /// <summary>
+    /// Points the running_service entity at the promoted image: its <c>image</c> relation names the image entity whose
+    /// identifier is the digest promoted (<c>sha256:…</c>, created when Port has none yet), never text the caller sent.
+    /// </summary>
     public async Task<bool> SetRunningServiceImageAsync(string runningService, string imageEntity, CancellationToken cancellationToken = default)
     {
         if (_client is null || _unavailable) return false;

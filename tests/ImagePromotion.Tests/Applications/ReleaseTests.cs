@@ -87,6 +87,29 @@ public sealed class ReleaseTests
     }
 
     [Test]
+    public async Task A_release_tag_for_a_digest_production_no_longer_runs_is_refused_and_the_one_it_runs_is_tagged()
+    {
+        var prefix = _shop.NewPrefix();
+        var yaml = _shop.Yaml(prefix);
+        var digests = await _shop.StageAsync(prefix, yaml);
+        using var session = _shop.Session(yaml);
+        (await PromoteProductionAsync(session)).ThrowIfRefused();
+        var now = new DateTimeOffset(2026, 11, 30, 10, 0, 0, TimeSpan.Zero);
+
+        // What a CI stage passes: the web image it promoted. Production's web runs digests["web"], not the worker's digest.
+        var stale = new ReleaseSelection { Digest = digests["worker"], Image = ImageReference.Parse($"{_shop.Eu.Host}/{prefix}/web@{digests["worker"]}") };
+        var e = Assert.ThrowsAsync<PromotionException>(() => new PromotionPipeline(session).ReleaseTagAsync(stale, null, now, CancellationToken.None));
+        Assert.That(e!.Message, Does.Contain($"{_shop.Eu.Host}/{prefix}/web:production points at {digests["web"]}, not at {digests["worker"]} (the digest given)"));
+        foreach (var region in ShopSandbox.Regions)
+            Assert.That((await _shop.TagsAsync(prefix, region, "release-20261130-100000")).Values, Is.All.Null, $"{region}: nothing tagged");
+
+        var current = new ReleaseSelection { Digest = digests["web"], Image = ImageReference.Parse($"{_shop.Eu.Host}/{prefix}/web@{digests["web"]}") };
+        var tagged = await new PromotionPipeline(session).ReleaseTagAsync(current, null, now, CancellationToken.None);
+        Assert.That(tagged.Plan.Releases.Select(r => r.ReleaseTag).Distinct(), Is.EqualTo(new[] { "release-20261130-100000" }));
+        Assert.That(await _shop.TagsAsync(prefix, "production-eu", "release-20261130-100000"), Is.EqualTo(digests.ToDictionary(kv => kv.Key, kv => (Digest?)kv.Value)));
+    }
+
+    [Test]
     public async Task One_image_that_cannot_be_copied_leaves_every_production_tag_as_it_was()
     {
         var prefix = _shop.NewPrefix();

@@ -87,6 +87,30 @@ public sealed class AwsPipelineTests
         Assert.That(spec.Map("env").List("exported-variables"), Is.Not.Empty);
     }
 
+    [TestCaseSource(nameof(Phases))]
+    public void Buildspec_logs_in_to_the_registry_before_the_pipeline_runs(string phase)
+    {
+        // Every stage talks to the registry (the build looks the commit's dev tag up first), so every stage logs in.
+        var preBuild = RepositoryYaml.Load($"deploy/aws/buildspec-{phase}.yml").Map("phases").Map("pre_build").List("commands").Select(c => c!.ToString()!).ToArray();
+        Assert.That(preBuild, Has.Some.Contains("aws ecr get-login-password"));
+        Assert.That(preBuild, Has.Some.Contains("export REGISTRY_USERNAME=AWS"));
+    }
+
+    [Test]
+    public void Only_the_build_project_is_privileged_and_no_project_sets_unused_variables()
+    {
+        var projects = Template().Map("Resources").Where(r => r.Value.Text("Type") == "AWS::CodeBuild::Project")
+            .ToDictionary(r => (string)r.Key, r => r.Value.Map("Properties"));
+        foreach (var (id, project) in projects)
+        {
+            Assert.That(project.Map("Environment").Text("PrivilegedMode"), Is.EqualTo(id == "CodeBuildBuildProject" ? "true" : "false"), id);
+            var variables = project.Map("Environment").List("EnvironmentVariables").Cast<Dictionary<object, object?>>().Select(v => v.Text("Name"));
+            Assert.That(variables, Is.EqualTo(new[] { "PROMOTION_CONFIG" }), id);
+        }
+        var push = RepositoryYaml.Load("deploy/aws/buildspec-push.yml").Map("phases").Map("build").List("commands").Select(c => c!.ToString()!);
+        Assert.That(push, Has.Some.Contains("--target=PushDev --exclusive"), "the push stage runs PushDev without its BuildOnce dependency");
+    }
+
     [Test]
     public void Every_pipeline_variable_used_is_exported_by_an_earlier_action()
     {

@@ -34,12 +34,16 @@ public sealed class PortActionTests
     }
 
     [Test]
-    public void User_inputs_are_the_production_runtime_and_auto_merge()
+    public void User_inputs_are_the_production_runtime_the_digest_shown_and_auto_merge()
     {
         var trigger = Action()["trigger"]!.AsObject();
         Assert.That(trigger["blueprintIdentifier"]!.GetValue<string>(), Is.EqualTo("running_service"));
         var properties = trigger["userInputs"]!["properties"]!.AsObject();
-        Assert.That(properties.Select(p => p.Key), Is.EquivalentTo(new[] { "production_runtime", "auto_merge_pr" }));
+        Assert.That(properties.Select(p => p.Key), Is.EquivalentTo(new[] { "production_runtime", "digest", "auto_merge_pr" }));
+        // The digest the user sees is the staging runtime's image (the image entity's identifier is its digest), and it is what is sent.
+        Assert.That(properties["digest"]!["default"]!["jqQuery"]!.GetValue<string>(), Is.EqualTo(".entity.relations.image"));
+        Assert.That(properties["digest"]!["pattern"]!.GetValue<string>(), Is.EqualTo("^sha256:[0-9a-f]{64}$"));
+        Assert.That(trigger["userInputs"]!["required"]!.AsArray().Select(r => r!.GetValue<string>()), Does.Contain("digest"));
         Assert.That(properties["production_runtime"]!["format"]!.GetValue<string>(), Is.EqualTo("entity"));
         Assert.That(properties["production_runtime"]!["blueprint"]!.GetValue<string>(), Is.EqualTo("running_service"));
         Assert.That(properties["auto_merge_pr"]!["type"]!.GetValue<string>(), Is.EqualTo("boolean"));

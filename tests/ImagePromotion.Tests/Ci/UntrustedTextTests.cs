@@ -81,11 +81,11 @@ public sealed class UntrustedTextTests
         _cake = new CakeRunner(work, config);
         _summary = Path.Combine(work, "step-summary.md");
         foreach (var (k, v) in new Dictionary<string, string?>
-                 {
-                     ["GITHUB_ACTIONS"] = "true", ["GITHUB_OUTPUT"] = Path.Combine(work, "github-output"), ["GITHUB_STEP_SUMMARY"] = _summary,
-                     ["GITHUB_ACTOR"] = "dev-bot", ["GITHUB_REPOSITORY"] = "acme/app", ["GITHUB_RUN_ID"] = "42", ["GITHUB_SERVER_URL"] = "https://github.com",
-                     ["GITHUB_SHA"] = "0123456789abcdef0123456789abcdef01234567",
-                 })
+        {
+            ["GITHUB_ACTIONS"] = "true", ["GITHUB_OUTPUT"] = Path.Combine(work, "github-output"), ["GITHUB_STEP_SUMMARY"] = _summary,
+            ["GITHUB_ACTOR"] = "dev-bot", ["GITHUB_REPOSITORY"] = "acme/app", ["GITHUB_RUN_ID"] = "42", ["GITHUB_SERVER_URL"] = "https://github.com",
+            ["GITHUB_SHA"] = "0123456789abcdef0123456789abcdef01234567",
+        })
             _cake.Environment[k] = v;
     }
 

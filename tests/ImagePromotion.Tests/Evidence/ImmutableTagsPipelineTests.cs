@@ -57,7 +57,8 @@ public sealed class ImmutableTagsPipelineTests
     public async Task Production_promotion_succeeds_finds_its_evidence_and_its_rerun_writes_nothing()
     {
         var image = await TestImages.PushRandomImageAsync(_dev, "team/app", "git-c0ffee1");
-        var staging = _cake.Execute("--target=PromoteStaging", "--commit=c0ffee1");
+        // As the CI pipelines run it: the pushed image named, so BuildOnce and PushDev do nothing.
+        var staging = _cake.Execute("--target=PromoteStaging", "--commit=c0ffee1", $"--image={_dev.Host}/team/app@{image.Digest}");
         Assert.That(staging.ExitCode, Is.Zero, staging.ToString());
 
         var production = _cake.Execute("--target=PromoteProduction", "--commit=c0ffee1");
@@ -80,6 +81,8 @@ public sealed class ImmutableTagsPipelineTests
         // The staging record travelled with the digest; the production record was written here, past the immutable tag.
         Assert.That(trustedRecord, Has.Length.EqualTo(2), evidence.Output);
         Assert.That(trustedRecord, Has.One.Contains("\"promotion\" \"staging\" -> \"production\" \"promoted\""));
-        Assert.That(evidence.Output, Does.Contain("unsigned").And.Contain("build provenance"), "PushDev's provenance, written without a build key, is listed as unsigned");
+        // PromoteStaging given the image runs no PushDev (issue 15: a promotion never builds or pushes), so the image pushed
+        // by the test has no build provenance here; PushDev's own provenance is the business of the runs that push.
+        Assert.That(evidence.Output, Does.Not.Contain("build provenance"), "no PushDev ran, so none was written");
     }
 }

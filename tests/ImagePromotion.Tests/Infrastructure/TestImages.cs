@@ -43,16 +43,19 @@ public static class TestImages
 
     public static async Task<PushedImage> PushRandomImageAsync(RegistryServer registry, string repository, string? tag,
         int layerCount = 2, int layerSize = 1024, TestImageFormat format = TestImageFormat.Oci,
-        string platform = "linux/amd64", CancellationToken cancellationToken = default)
+        string platform = "linux/amd64", CancellationToken cancellationToken = default, IReadOnlyDictionary<string, string>? labels = null)
     {
         using var client = registry.CreateClient();
-        return await PushRandomImageAsync(client, repository, tag, layerCount, layerSize, format, platform, cancellationToken);
+        return await PushRandomImageAsync(client, repository, tag, layerCount, layerSize, format, platform, cancellationToken, labels);
     }
 
-    /// <summary>Pushes layers, config and manifest; tags it when <paramref name="tag"/> is given, else pushes by digest.</summary>
+    /// <summary>
+    /// Pushes layers, config and manifest; tags it when <paramref name="tag"/> is given, else pushes by digest.
+    /// <paramref name="labels"/> go into the image config's Labels (e.g. the revision label a build carries).
+    /// </summary>
     public static async Task<PushedImage> PushRandomImageAsync(RegistryTestClient client, string repository, string? tag,
         int layerCount = 2, int layerSize = 1024, TestImageFormat format = TestImageFormat.Oci,
-        string platform = "linux/amd64", CancellationToken cancellationToken = default)
+        string platform = "linux/amd64", CancellationToken cancellationToken = default, IReadOnlyDictionary<string, string>? labels = null)
     {
         var oci = format == TestImageFormat.Oci;
         var layers = new List<PushedBlob>();
@@ -69,7 +72,7 @@ public static class TestImages
             ["created"] = "2026-01-01T00:00:00Z",
             ["architecture"] = arch,
             ["os"] = os,
-            ["config"] = new JsonObject { ["Labels"] = new JsonObject { ["test.nonce"] = Guid.NewGuid().ToString("N") } },
+            ["config"] = new JsonObject { ["Labels"] = Labels(labels) },
             ["rootfs"] = new JsonObject { ["type"] = "layers", ["diff_ids"] = diffIds },
         };
         if (variant is not null) configJson["variant"] = variant;
@@ -157,6 +160,13 @@ public static class TestImages
         ["digest"] = blob.Digest.ToString(),
         ["size"] = blob.Size,
     };
+
+    private static JsonObject Labels(IReadOnlyDictionary<string, string>? labels)
+    {
+        var result = new JsonObject { ["test.nonce"] = Guid.NewGuid().ToString("N") };
+        foreach (var (key, value) in labels ?? new Dictionary<string, string>()) result[key] = value;
+        return result;
+    }
 
     private static (string Os, string Architecture, string? Variant) ParsePlatform(string platform)
     {

@@ -26,6 +26,47 @@ public sealed class PortClientTests
         Timeout = timeout ?? TimeSpan.FromSeconds(10),
     });
 
+    [TestCase("..")]
+    [TestCase(".")]
+    [TestCase("../../blueprints/running_service/entities")]
+    [TestCase("r_1/../../logs")]
+    [TestCase("r_1%2F..")]
+    [TestCase("r 1")]
+    [TestCase("r_1\n::error::injected")]
+    public void A_run_id_that_is_not_Ports_shape_is_refused_before_any_request(string runId)
+    {
+        using var client = Client();
+        var before = _server.Requests;
+        var e = Assert.ThrowsAsync<ImagePromotion.PromotionException>(() => client.AddRunLogAsync(runId, "hello"));
+        Assert.That(e!.Message, Does.Contain("--port-run-id"), "names the input");
+        if (runId.Length > 2) Assert.That(e.Message, Does.Not.Contain(runId), "never echoes untrusted text");
+        Assert.ThrowsAsync<ImagePromotion.PromotionException>(() => client.PatchRunAsync(runId, PortRunStatus.Success));
+        Assert.ThrowsAsync<ImagePromotion.PromotionException>(() => client.SetRelationAsync("running_service", "svc", "image", "sha256:" + new string('a', 64), runId));
+        Assert.Throws<ImagePromotion.PromotionException>(() => PortReporter.Create(null, runId, new MemoryLog()),
+            "a malformed run id stops the run at the start: bad input, not a Port outage");
+        Assert.That(_server.Requests, Is.EqualTo(before), "no request left");
+    }
+
+    [TestCase("..")]
+    [TestCase("a/b c")]
+    public void An_entity_identifier_Port_would_not_accept_is_refused_before_any_request(string identifier)
+    {
+        using var client = Client();
+        var before = _server.Requests;
+        Assert.ThrowsAsync<ImagePromotion.PromotionException>(() => client.GetEntityAsync("running_service", identifier));
+        Assert.That(_server.Requests, Is.EqualTo(before));
+    }
+
+    [Test]
+    public async Task A_relation_to_an_image_digest_is_set_with_the_digest_as_the_image_entity()
+    {
+        _server.PutEntity("running_service", new JsonObject { ["identifier"] = "svc-prod", ["relations"] = new JsonObject { ["image"] = "old" } });
+        using var client = Client();
+        var digest = "sha256:" + new string('b', 64);
+        await client.SetRelationAsync("running_service", "svc-prod", "image", digest);
+        Assert.That(_server.Entity("running_service", "svc-prod")!["relations"]!["image"]!.GetValue<string>(), Is.EqualTo(digest));
+    }
+
     [Test]
     public async Task Logs_and_final_status_reach_the_run_with_one_token()
     {

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using ImagePromotion.Pipeline.Building;
 using ImagePromotion.Registry;
 using ImagePromotion.Tests.Infrastructure;
 
@@ -45,9 +46,10 @@ public sealed class ConsumerRepositoryTests
               staging: { registry: dev, repository: {{Repository}}, tag: staging }
               production: { registry: prod, repository: {{Repository}}, tag: production }
             """, _cts.Token);
-        // The build of this commit is already in dev, as after the consumer's CI pushed it: BuildOnce and
-        // PushDev find it there and skip, so the run needs no container builder.
-        _image = await TestImages.PushRandomImageAsync(_dev, Repository, $"git-{_consumer.CommitTag}", cancellationToken: _cts.Token);
+        // The build of this commit is already in dev, as after the consumer's CI pushed it (labelled with the commit, as
+        // BuildOnce labels it): BuildOnce and PushDev find it there and skip, so the run needs no container builder.
+        _image = await TestImages.PushRandomImageAsync(_dev, Repository, $"git-{_consumer.CommitTag}", cancellationToken: _cts.Token,
+            labels: new Dictionary<string, string> { [BuildRevision.RevisionLabel] = _consumer.Commit });
     }
 
     [OneTimeTearDown]

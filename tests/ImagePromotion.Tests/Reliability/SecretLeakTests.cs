@@ -14,7 +14,6 @@ namespace ImagePromotion.Tests.Reliability;
 [TestFixture, NonParallelizable]
 public sealed class SecretLeakTests
 {
-    private const string Commit = "5ec7e75ec7e75ec7e75ec7e75ec7e75ec7e75ec7";
     private static readonly string DevPassword = "devPW-" + Guid.NewGuid().ToString("N");
     private static readonly string ProdPassword = "prodPW-" + Guid.NewGuid().ToString("N");
     private static readonly string WrongPassword = "wrongPW-" + Guid.NewGuid().ToString("N");
@@ -92,7 +91,8 @@ public sealed class SecretLeakTests
 
     private CakeRunner.Run Run(IReadOnlyDictionary<string, string?>? environment, params string[] arguments)
     {
-        var run = _cake.Execute(environment, [.. arguments, "--verbosity=diagnostic", $"--commit={Commit}", "--port-run-id=run-secrets"]);
+        // The commit is this checkout's: the Sandbox run builds it, and a build is always of the checkout.
+        var run = _cake.Execute(environment, [.. arguments, "--verbosity=diagnostic", "--port-run-id=run-secrets"]);
         _runs.Add(run);
         return run;
     }

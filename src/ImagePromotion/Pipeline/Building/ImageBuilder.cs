@@ -15,21 +15,39 @@ public sealed class ImageBuilder(PromotionConfig config, string artifactsDirecto
     /// <summary>The OCI layout every build goes into (one tag per image and commit).</summary>
     public string LayoutDirectory => Path.Combine(artifactsDirectory, "oci");
 
-    /// <summary>The builder for <paramref name="build"/>: its configured one, or (auto) docker when an engine answers, else buildah.</summary>
-    public async Task<string> ChooseBuilderAsync(BuildSettings build, CancellationToken ct)
+    /// <summary>
+    /// The builder for <paramref name="build"/>: its configured one, or (auto) <c>docker</c> when a Docker engine answers,
+    /// else <c>buildah</c>. A Docker CLI with no daemon behind it (a fresh CI machine, a container) is no builder.
+    /// </summary>
+    /// <param name="build">The image's build settings (its <c>builder</c>).</param>
+    /// <param name="ct">Cancels the <c>docker info</c> probe.</param>
+    /// <param name="pathVariable">PATH to look for the tools in (tests); null: this process's PATH.</param>
+    public async Task<string> ChooseBuilderAsync(BuildSettings build, CancellationToken ct, string? pathVariable = null)
     {
         if (build.Builder != "auto") return build.Builder;
-        if (ProcessRunner.Exists("docker"))
-        {
-            var info = await ProcessRunner.RunAsync("docker", new[] { "info", "--format", "{{.ServerVersion}}" }, ct: ct);
-            if (info.ExitCode == 0) return "docker";
-        }
-        if (ProcessRunner.Exists("buildah")) return "buildah";
-        throw new PromotionException("no image builder found: install buildah (apt-get install buildah) or start a Docker engine, or set build.builder");
+        if (await EngineAnswersAsync(pathVariable, ct).ConfigureAwait(false)) return "docker";
+        if (Scanning.ExecutableLocator.Find("buildah", pathVariable) is not null) return "buildah";
+        throw new PromotionException("no image builder found: no Docker engine answers 'docker info' and buildah is not installed: install buildah (apt-get install buildah) or start a Docker engine, or set build.builder");
     }
 
-    /// <summary>Builds <paramref name="image"/> with <paramref name="builder"/> into the layout under <paramref name="tag"/>.</summary>
-    public async Task BuildAsync(ImageSettings image, string builder, string tag, CancellationToken ct)
+    /// <summary>True when a Docker engine answers <c>docker info</c>; whether a <c>docker</c> CLI exists says nothing about that.</summary>
+    /// <param name="pathVariable">PATH to look for docker in, and to run it with (tests); null: this process's PATH.</param>
+    /// <param name="ct">Cancels the probe.</param>
+    public static async Task<bool> EngineAnswersAsync(string? pathVariable, CancellationToken ct)
+    {
+        var docker = Scanning.ExecutableLocator.Find("docker", pathVariable);
+        if (docker is null) return false;
+        var environment = pathVariable is null ? null : new Dictionary<string, string?> { ["PATH"] = pathVariable };
+        var info = await ProcessRunner.RunAsync(new ProcessRequest(docker, ["info", "--format", "{{.ServerVersion}}"])
+        { Environment = environment, Timeout = TimeSpan.FromSeconds(30) }, ct: ct).ConfigureAwait(false);
+        return info.ExitCode == 0 && info.Output.Trim().Length > 0;
+    }
+
+    /// <summary>
+    /// Builds <paramref name="image"/> with <paramref name="builder"/> into the layout under <paramref name="tag"/>, with
+    /// <paramref name="labels"/> (the commit, see <see cref="BuildRevision"/>) on the image config.
+    /// </summary>
+    public async Task BuildAsync(ImageSettings image, string builder, string tag, IReadOnlyDictionary<string, string> labels, CancellationToken ct)
     {
         var build = image.Build;
         var context = config.ResolvePath(build.Context);
@@ -43,6 +61,7 @@ public sealed class ImageBuilder(PromotionConfig config, string artifactsDirecto
             var args = new List<string> { "buildx", "build", "-f", containerfile, "-t", name,
                 "--output", $"type=oci,dest={LayoutDirectory},tar=false,name={tag}" };
             if (build.Platform.Length > 0) args.AddRange(new[] { "--platform", build.Platform });
+            foreach (var (key, value) in labels) args.AddRange(new[] { "--label", $"{key}={value}" });
             args.Add(context);
             await Check(await ProcessRunner.RunAsync("docker", args, log: log, ct: ct), "docker buildx build");
             return;
@@ -53,6 +72,7 @@ public sealed class ImageBuilder(PromotionConfig config, string artifactsDirecto
             "--runroot", Path.Combine(artifactsDirectory, "buildah", "run") };
         var bud = storage.Concat(new[] { "bud", "--isolation", "chroot", "-f", containerfile, "-t", name }).ToList();
         if (build.Platform.Length > 0) bud.AddRange(new[] { "--platform", build.Platform });
+        foreach (var (key, value) in labels) bud.AddRange(new[] { "--label", $"{key}={value}" });
         bud.Add(context);
         await Check(await ProcessRunner.RunAsync("buildah", bud, log: log, ct: ct), "buildah bud");
         await Check(await ProcessRunner.RunAsync("buildah", storage.Concat(new[] { "push", name, $"oci:{LayoutDirectory}:{tag}" }), log: log, ct: ct), "buildah push");

@@ -51,6 +51,13 @@ internal enum ExecutionPoint
     BeforeTagMoves,
 }
 
+/// <summary>One image of a build phase: its digest, and whether an existing build of the commit was re-used.</summary>
+/// <param name="Application">The application.</param>
+/// <param name="Image">The image of the application.</param>
+/// <param name="Digest">The image's manifest digest, built now or found built.</param>
+/// <param name="Reused">True when an existing build of the commit (dev tag or layout) was re-used and nothing was built.</param>
+public sealed record BuiltImage(string Application, string Image, Digest Digest, bool Reused);
+
 /// <summary>What a phase did: its plan and each release's outcome.</summary>
 public sealed record PhaseOutcome(PromotionPlan Plan, IReadOnlyList<ReleaseOutcome> Releases)
 {
@@ -73,23 +80,33 @@ public sealed class PlanExecutor(PromotionSession session, TimeProvider? clock =
 {
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
-    /// <summary>Builds each planned image into the OCI layout.</summary>
-    public async Task ExecuteBuildsAsync(PromotionPlan plan, CancellationToken ct)
+    /// <summary>
+    /// Builds each planned image into the OCI layout, labelled with the commit and the repository (see
+    /// <see cref="BuildRevision"/>); returns every image's digest, built now or found built.
+    /// </summary>
+    public async Task<IReadOnlyList<BuiltImage>> ExecuteBuildsAsync(PromotionPlan plan, CancellationToken ct)
     {
         var builder = new ImageBuilder(session.Config, session.ArtifactsDirectory, session.Log);
+        var commit = session.Options.Commit ?? session.CommitTag;
+        var built = new List<BuiltImage>();
+        string? source = null;
         foreach (var build in plan.Builds)
         {
             if (build.Existing is { } existing)
             {
                 session.Log.Information($"{build.Application}/{build.Image} of commit {session.CommitTag} already exists ({existing} {build.Where}): not building again");
+                built.Add(new BuiltImage(build.Application, build.Image, existing, Reused: true));
                 continue;
             }
             var image = session.Config.Application(build.Application).Image(build.Image);
+            source ??= await BuildRevision.SourceUrlAsync(session.Options.Environment ?? Registry.Auth.CredentialStore.ReadProcessEnvironment(), build.Context, ct).ConfigureAwait(false) ?? "";
             session.Log.Information($"building {build.Image} of {build.Application} at commit {session.CommitTag} with {build.Builder}");
-            await builder.BuildAsync(image, build.Builder!, build.LayoutTag, ct).ConfigureAwait(false);
+            await builder.BuildAsync(image, build.Builder!, build.LayoutTag, BuildRevision.Labels(commit, source), ct).ConfigureAwait(false);
             var manifest = await new LayoutSource(builder.LayoutDirectory).GetManifestAsync(build.LayoutTag, null, ct).ConfigureAwait(false);
             session.Log.Information($"built {build.Image}:{build.LayoutTag} = {manifest.Digest}");
+            built.Add(new BuiltImage(build.Application, build.Image, manifest.Digest, Reused: false));
         }
+        return built;
     }
 
     /// <summary>Executes every release of <paramref name="plan"/>.</summary>
@@ -165,13 +182,13 @@ public sealed class PlanExecutor(PromotionSession session, TimeProvider? clock =
         }
         await direct.ReconcileAsync(ct).ConfigureAwait(false);
         foreach (var (release, _, _, _) in going)
-        foreach (var image in release.Images.Where(i => i.UpToDate))
-            session.Log.Information(release.Kind switch
-            {
-                "push" => $"{image.Destination} already points at {image.Digest}: nothing to push",
-                "release" => $"{image.Destination} already marks {image.Digest}: no new release tag",
-                _ => $"{image.Destination} already points at {image.Digest}: nothing written",
-            });
+            foreach (var image in release.Images.Where(i => i.UpToDate))
+                session.Log.Information(release.Kind switch
+                {
+                    "push" => $"{image.Destination} already points at {image.Digest}: nothing to push",
+                    "release" => $"{image.Destination} already marks {image.Digest}: no new release tag",
+                    _ => $"{image.Destination} already points at {image.Digest}: nothing written",
+                });
 
         foreach (var (release, gates, _, approvals) in going)
         {
@@ -267,7 +284,8 @@ public sealed class PlanExecutor(PromotionSession session, TimeProvider? clock =
     {
         var recorder = new RecordRelease(session, _clock);
         var record = await recorder.RecordOfAsync(release, "refused", gates, approvals, review?.PullRequestUrl, null, ct).ConfigureAwait(false)
-            with { PreviousDigest = null };
+            with
+        { PreviousDigest = null };
         // A refusal writes nothing next to the target: the journal (and the step summary) say what happened.
         await new PromotionRecorder(session, _clock).RecordAsync(record, [], ct).ConfigureAwait(false);
         return new ReleaseOutcome(release, new GateReport(gates), review, record);

@@ -21,42 +21,55 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private PromotionConfig Config => session.Config;
 
-    /// <summary>The builds of this commit: every image not yet pushed to the first environment.</summary>
+    /// <summary>
+    /// The builds of this commit: every image not yet pushed to the first environment. An existing build (the dev tag,
+    /// or the OCI layout an earlier CI stage handed over) is re-used only when its revision label is this commit (see
+    /// <see cref="BuildRevision"/>): a dev tag holding another commit's build is refused, a layout entry of another
+    /// commit is built over.
+    /// </summary>
     public async Task<PromotionPlan> PlanBuildsAsync(ReleaseSelection selection, CancellationToken ct)
     {
         var builder = new ImageBuilder(Config, session.ArtifactsDirectory, session.Log);
+        var layout = new LayoutSource(builder.LayoutDirectory);
+        var commit = Commit;
         var builds = new List<BuildPlan>();
         string? tool = null;
         foreach (var app in selection.Applications(Config))
-        foreach (var image in app.Images)
-        {
-            var target = session.Reference(app, image, Config.First);
-            var existing = await session.Planned.ResolveAsync(session.Client(Config.First), target, ct).ConfigureAwait(false);
-            var context = Config.ResolvePath(image.Build.Context);
-            var layoutTag = LayoutTag(app, image);
-            var plan = new BuildPlan(app.Name, image.Name, context, Path.Combine(context, image.Build.Containerfile), layoutTag, existing?.Value)
+            foreach (var image in app.Images)
             {
-                Where = existing is null ? null : $"in {target}",
-            };
-            // Built once: a build of this commit already in the layout (built, not pushed yet) is not built again.
-            if (existing is null && new LayoutSource(builder.LayoutDirectory).HasTag(layoutTag))
-                plan = plan with
+                var target = session.Reference(app, image, Config.First);
+                var existing = await session.Planned.ResolveAsync(session.Client(Config.First), target, ct).ConfigureAwait(false);
+                if (existing?.Value is { } pushed)
+                    await BuildRevision.RequireAsync(new RegistrySource(session.Client(Config.First), target.Repository), pushed.ToString(), pushed, commit, target.ToString(), ct).ConfigureAwait(false);
+                var context = Config.ResolvePath(image.Build.Context);
+                var layoutTag = LayoutTag(app, image);
+                var plan = new BuildPlan(app.Name, image.Name, context, Path.Combine(context, image.Build.Containerfile), layoutTag, existing?.Value)
                 {
-                    Existing = (await new LayoutSource(builder.LayoutDirectory).GetManifestAsync(layoutTag, null, ct).ConfigureAwait(false)).Digest,
-                    Where = $"in {LayoutReference.Format(builder.LayoutDirectory, layoutTag)}",
+                    Where = existing is null ? null : $"in {target}",
                 };
-            if (plan.Existing is null)
-            {
-                tool ??= await builder.ChooseBuilderAsync(image.Build, ct).ConfigureAwait(false);
-                plan = plan with { Builder = image.Build.Builder == "auto" ? tool : image.Build.Builder };
-                if (session.DryRun)
-                    session.Planned.SetTag(LayoutReference.Format(builder.LayoutDirectory, plan.LayoutTag),
-                        PlannedDigest.From($"the build of {image.Name} at commit {session.CommitTag}"));
+                // Built once: a build of this commit already in the layout (built, not pushed yet) is not built again.
+                if (existing is null && layout.HasTag(layoutTag)
+                    && BuildRevision.Matches(await BuildRevision.ReadAsync(layout, layoutTag, null, ct).ConfigureAwait(false), commit))
+                    plan = plan with
+                    {
+                        Existing = (await layout.GetManifestAsync(layoutTag, null, ct).ConfigureAwait(false)).Digest,
+                        Where = $"in {LayoutReference.Format(builder.LayoutDirectory, layoutTag)}",
+                    };
+                if (plan.Existing is null)
+                {
+                    tool ??= await builder.ChooseBuilderAsync(image.Build, ct).ConfigureAwait(false);
+                    plan = plan with { Builder = image.Build.Builder == "auto" ? tool : image.Build.Builder };
+                    if (session.DryRun)
+                        session.Planned.SetTag(LayoutReference.Format(builder.LayoutDirectory, plan.LayoutTag),
+                            PlannedDigest.From($"the build of {image.Name} at commit {session.CommitTag}"));
+                }
+                builds.Add(plan);
             }
-            builds.Add(plan);
-        }
         return new PromotionPlan { Operation = "build once", DryRun = session.DryRun, Builds = builds };
     }
+
+    /// <summary>The commit this run builds and pushes: the full SHA when known, else the commit tag.</summary>
+    private string Commit => session.Options.Commit ?? session.CommitTag;
 
     /// <summary>The tag an image's build carries in the OCI layout: the commit, prefixed by the image when the application has several.</summary>
     public string LayoutTag(ApplicationSettings application, ImageSettings image) =>
@@ -76,14 +89,20 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
                 var tag = LayoutTag(app, image);
                 var source = LayoutReference.Format(layout, tag);
                 var existing = await session.Planned.ResolveAsync(session.Client(Config.First), target, ct).ConfigureAwait(false);
+                // The build may come from another job (a Build stage's layout, or a tag pushed earlier): re-used only as this commit's.
                 if (existing is not null)
                 {
+                    if (existing.Value is { } pushed)
+                        await BuildRevision.RequireAsync(new RegistrySource(session.Client(Config.First), target.Repository), pushed.ToString(), pushed, Commit, target.ToString(), ct).ConfigureAwait(false);
                     images.Add(Image(image.Name, target.ToString(), existing, target, existing.Value, sameRepository: true, Config.First.TagMayMove));
                     continue;
                 }
                 PlannedDigest digest;
                 if (new LayoutSource(layout).HasTag(tag))
+                {
+                    await BuildRevision.RequireAsync(new LayoutSource(layout), tag, null, Commit, source, ct).ConfigureAwait(false);
                     digest = PlannedDigest.Known((await new LayoutSource(layout).GetManifestAsync(tag, null, ct).ConfigureAwait(false)).Digest);
+                }
                 else
                     digest = session.Planned.Tag(source)
                         ?? throw new PromotionException($"{target} does not exist and {layout} holds no build of commit {session.CommitTag}: build the commit first");
@@ -142,76 +161,82 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
             throw new PromotionException("Rollback needs exactly one of --to-release=release-YYYYMMDD-HHMMSS or --previous: say which release to go back to");
         var releases = new List<ReleasePlan>();
         foreach (var env in targets)
-        foreach (var app in selection.Applications(Config))
-        {
-            var client = session.Client(env);
-            var first = session.Reference(app, app.Images[0], env);
-            var running = new Dictionary<string, Digest?>();
-            foreach (var image in app.Images)
+            foreach (var app in selection.Applications(Config))
             {
-                var r = session.Reference(app, image, env);
-                running[image.Name] = (await client.HeadManifestAsync(r.Repository, r.Tag!, ct).ConfigureAwait(false))?.Digest;
-            }
-            var tags = await ReleaseTagsAsync(client, first, ct).ConfigureAwait(false);
-            string tag;
-            if (toRelease is not null)
-            {
-                if (!tags.Contains(toRelease, StringComparer.Ordinal))
-                    throw new PromotionException($"--to-release={toRelease}: {first.Name} has no such tag (releases: {(tags.Count == 0 ? "none" : string.Join(", ", tags.TakeLast(5)))}): pass an existing release tag");
-                tag = toRelease;
-            }
-            else
-            {
-                string? found = null;
-                foreach (var candidate in tags.Reverse())
+                var client = session.Client(env);
+                var first = session.Reference(app, app.Images[0], env);
+                var running = new Dictionary<string, Digest?>();
+                foreach (var image in app.Images)
                 {
-                    var digests = await ReleaseDigestsAsync(app, env, candidate, ct).ConfigureAwait(false);
-                    if (digests is not null && app.Images.Any(i => digests[i.Name] != running[i.Name])) { found = candidate; break; }
+                    var r = session.Reference(app, image, env);
+                    running[image.Name] = (await client.HeadManifestAsync(r.Repository, r.Tag!, ct).ConfigureAwait(false))?.Digest;
                 }
-                tag = found ?? throw new PromotionException($"--previous: {first.Name} has no release other than the one {env.Name} runs ({running[app.Images[0].Name]?.ToString() ?? "nothing"}): pass --to-release=TAG, or release first");
+                var tags = await ReleaseTagsAsync(client, first, ct).ConfigureAwait(false);
+                string tag;
+                if (toRelease is not null)
+                {
+                    if (!tags.Contains(toRelease, StringComparer.Ordinal))
+                        throw new PromotionException($"--to-release={toRelease}: {first.Name} has no such tag (releases: {(tags.Count == 0 ? "none" : string.Join(", ", tags.TakeLast(5)))}): pass an existing release tag");
+                    tag = toRelease;
+                }
+                else
+                {
+                    string? found = null;
+                    foreach (var candidate in tags.Reverse())
+                    {
+                        var digests = await ReleaseDigestsAsync(app, env, candidate, ct).ConfigureAwait(false);
+                        if (digests is not null && app.Images.Any(i => digests[i.Name] != running[i.Name])) { found = candidate; break; }
+                    }
+                    tag = found ?? throw new PromotionException($"--previous: {first.Name} has no release other than the one {env.Name} runs ({running[app.Images[0].Name]?.ToString() ?? "nothing"}): pass --to-release=TAG, or release first");
+                }
+                var release = await ReleaseDigestsAsync(app, env, tag, ct).ConfigureAwait(false)
+                    ?? throw new PromotionException($"release {tag} of application '{app.Name}' is incomplete in {env.Name}: some image has no tag {tag}; pass another release");
+                session.Log.Information($"rollback of {app.Name} in {env.Name}: going back to {tag} ({string.Join(", ", app.Images.Select(i => $"{i.Name} {release[i.Name]}"))})");
+                var images = app.Images.Select(i => (i, session.Reference(app, i, env).WithTag(tag), PlannedDigest.Known(release[i.Name]!.Value))).ToList();
+                releases.Add(await PlanReleaseAsync("rollback", app, env.Name, env, images, tag, autoMerge, ct).ConfigureAwait(false));
             }
-            var release = await ReleaseDigestsAsync(app, env, tag, ct).ConfigureAwait(false)
-                ?? throw new PromotionException($"release {tag} of application '{app.Name}' is incomplete in {env.Name}: some image has no tag {tag}; pass another release");
-            session.Log.Information($"rollback of {app.Name} in {env.Name}: going back to {tag} ({string.Join(", ", app.Images.Select(i => $"{i.Name} {release[i.Name]}"))})");
-            var images = app.Images.Select(i => (i, session.Reference(app, i, env).WithTag(tag), PlannedDigest.Known(release[i.Name]!.Value))).ToList();
-            releases.Add(await PlanReleaseAsync("rollback", app, env.Name, env, images, tag, autoMerge, ct).ConfigureAwait(false));
-        }
         return await NoteAsync(new PromotionPlan { Operation = $"roll back {string.Join(", ", targets.Select(t => t.Name))}", DryRun = session.DryRun, Releases = releases }, ct).ConfigureAwait(false);
     }
 
     /// <summary>
     /// Release tags <c>PREFIX-YYYYMMDD-HHMMSS</c> (UTC, the same instant on every image) on what the release
     /// environments run. Up to date (nothing new) when the newest release tag already marks exactly those digests.
+    /// A digest pinned in <paramref name="selection"/> (what a CI stage promoted) must be what the environment runs.
     /// </summary>
     public async Task<PromotionPlan> PlanReleaseTagAsync(ReleaseSelection selection, IReadOnlyList<EnvironmentSettings> targets, DateTimeOffset now, CancellationToken ct)
     {
         var releaseTag = $"{Config.Release.TagPrefix}{now.UtcDateTime:yyyyMMdd-HHmmss}";
         var releases = new List<ReleasePlan>();
         foreach (var env in targets)
-        foreach (var app in selection.Applications(Config))
-        {
-            var client = session.Client(env);
-            var current = new List<(ImageSettings Image, ImageReference Reference, PlannedDigest Digest)>();
-            foreach (var image in app.Images)
+            foreach (var app in selection.Applications(Config))
             {
-                var reference = session.Reference(app, image, env);
-                var digest = await session.Planned.ResolveAsync(client, reference, ct).ConfigureAwait(false)
-                    ?? throw new PromotionException($"{reference} does not exist: promote into {env.Name} first");
-                current.Add((image, reference, digest));
+                var client = session.Client(env);
+                var current = new List<(ImageSettings Image, ImageReference Reference, PlannedDigest Digest)>();
+                foreach (var image in app.Images)
+                {
+                    var reference = session.Reference(app, image, env);
+                    var digest = await session.Planned.ResolveAsync(client, reference, ct).ConfigureAwait(false)
+                        ?? throw new PromotionException($"{reference} does not exist: promote into {env.Name} first");
+                    // A CI stage passes the digest it promoted: the release tag marks what production runs, never a
+                    // digest a later promotion replaced.
+                    if (selection.PinnedFor(app, image, i => session.Reference(app, i, env)) is { } pinned && digest.Value is { } runs && runs != pinned)
+                        throw new PromotionException($"{reference} points at {runs}, not at {pinned} (the digest given): a later promotion moved it, "
+                            + "so this run does not release it; the release tag marks what production runs");
+                    current.Add((image, reference, digest));
+                }
+                var tags = await ReleaseTagsAsync(client, current[0].Reference, ct).ConfigureAwait(false);
+                var newest = tags.LastOrDefault();
+                var marked = newest is null || current.Any(c => !c.Digest.IsKnown) ? null : await ReleaseDigestsAsync(app, env, newest, ct).ConfigureAwait(false);
+                var tag = marked is not null && current.All(c => marked[c.Image.Name] == c.Digest.Value) ? newest! : releaseTag;
+                var images = new List<ImagePlan>();
+                foreach (var (image, reference, digest) in current)
+                {
+                    var destination = reference.WithTag(tag);
+                    var old = tag == releaseTag ? null : digest.Value;
+                    images.Add(Image(image.Name, reference.ToString(), digest, destination, old, sameRepository: true, tagMayMove: false));
+                }
+                releases.Add(new ReleasePlan { Kind = "release", Application = app.Name, From = env.Name, To = env.Name, Images = images, ReleaseTag = tag });
             }
-            var tags = await ReleaseTagsAsync(client, current[0].Reference, ct).ConfigureAwait(false);
-            var newest = tags.LastOrDefault();
-            var marked = newest is null || current.Any(c => !c.Digest.IsKnown) ? null : await ReleaseDigestsAsync(app, env, newest, ct).ConfigureAwait(false);
-            var tag = marked is not null && current.All(c => marked[c.Image.Name] == c.Digest.Value) ? newest! : releaseTag;
-            var images = new List<ImagePlan>();
-            foreach (var (image, reference, digest) in current)
-            {
-                var destination = reference.WithTag(tag);
-                var old = tag == releaseTag ? null : digest.Value;
-                images.Add(Image(image.Name, reference.ToString(), digest, destination, old, sameRepository: true, tagMayMove: false));
-            }
-            releases.Add(new ReleasePlan { Kind = "release", Application = app.Name, From = env.Name, To = env.Name, Images = images, ReleaseTag = tag });
-        }
         return await NoteAsync(new PromotionPlan { Operation = $"release tag in {Config.Release.Environment}", DryRun = session.DryRun, Releases = releases }, ct).ConfigureAwait(false);
     }
 
@@ -313,24 +338,24 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
         if (!session.DryRun) return plan;
         var evidence = new RegistryGateEvidence(session, _clock);
         foreach (var release in plan.Releases.Where(r => !r.Refused))
-        foreach (var image in release.Images)
-        {
-            session.Planned.SetTag(image.Destination, image.Digest);
-            if (image.Digest.Value is not { } digest || image.UpToDate) continue;
-            var pinned = ImageReference.Parse(image.Destination).WithDigest(digest);
-            if (!image.SameRepository && !LayoutReference.TryParse(image.Source, out _, out _))
+            foreach (var image in release.Images)
             {
-                var from = ImageReference.Parse(image.Source).WithDigest(digest);
-                foreach (var scan in await evidence.ScanResultsAsync(from, ct).ConfigureAwait(false)) session.Planned.AddScan(pinned, scan);
-                foreach (var record in await evidence.PromotionRecordsAsync(from, ct).ConfigureAwait(false)) session.Planned.AddRecord(pinned, record);
+                session.Planned.SetTag(image.Destination, image.Digest);
+                if (image.Digest.Value is not { } digest || image.UpToDate) continue;
+                var pinned = ImageReference.Parse(image.Destination).WithDigest(digest);
+                if (!image.SameRepository && !LayoutReference.TryParse(image.Source, out _, out _))
+                {
+                    var from = ImageReference.Parse(image.Source).WithDigest(digest);
+                    foreach (var scan in await evidence.ScanResultsAsync(from, ct).ConfigureAwait(false)) session.Planned.AddScan(pinned, scan);
+                    foreach (var record in await evidence.PromotionRecordsAsync(from, ct).ConfigureAwait(false)) session.Planned.AddRecord(pinned, record);
+                }
+                session.Planned.AddRecord(pinned, new PromotionRecord
+                {
+                    Kind = release.Kind, Outcome = "promoted", Service = release.Application, Digest = digest.ToString(), From = release.From,
+                    To = release.To, ToReference = image.Destination, Who = session.Options.Identity, When = _clock.GetUtcNow(),
+                    Images = [new ImageRecord(image.Image, image.Destination, digest.ToString())],
+                });
             }
-            session.Planned.AddRecord(pinned, new PromotionRecord
-            {
-                Kind = release.Kind, Outcome = "promoted", Service = release.Application, Digest = digest.ToString(), From = release.From,
-                To = release.To, ToReference = image.Destination, Who = session.Options.Identity, When = _clock.GetUtcNow(),
-                Images = [new ImageRecord(image.Image, image.Destination, digest.ToString())],
-            });
-        }
         return plan;
     }
 }

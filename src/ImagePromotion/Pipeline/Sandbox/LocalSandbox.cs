@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using ImagePromotion.Configuration;
 using ImagePromotion.Logging;
+using ImagePromotion.Pipeline.Building;
 
 using ImagePromotion.Processes;
 
@@ -14,13 +15,29 @@ public sealed class LocalSandbox(PromotionConfig config, IPipelineLog log)
 {
     private string WorkDirectory => config.ResolvePath(config.Sandbox?.WorkDirectory ?? ".sandbox");
 
-    /// <summary>Installs docker-registry and buildah on Debian/Ubuntu when missing, or says what to install.</summary>
+    /// <summary>
+    /// The Debian packages the sandbox lacks: docker-registry, git, and buildah unless it is there or the build uses a
+    /// Docker engine that answers (<c>docker info</c>): a Docker CLI without a daemon builds nothing.
+    /// </summary>
+    /// <param name="ct">Cancels the <c>docker info</c> probe.</param>
+    /// <param name="pathVariable">PATH to look for the tools in (tests); null: this process's PATH.</param>
+    public async Task<IReadOnlyList<string>> MissingPackagesAsync(CancellationToken ct, string? pathVariable = null)
+    {
+        bool Has(string tool) => Scanning.ExecutableLocator.Find(tool, pathVariable) is not null;
+        var missing = new List<string>();
+        if (!Has("docker-registry")) missing.Add("docker-registry");
+        var builders = config.Applications.SelectMany(a => a.Images).Select(i => i.Build.Builder).ToHashSet(StringComparer.Ordinal);
+        var needsBuildah = builders.Contains("buildah")
+            || builders.Contains("auto") && !await ImageBuilder.EngineAnswersAsync(pathVariable, ct).ConfigureAwait(false);
+        if (needsBuildah && !Has("buildah")) missing.Add("buildah");
+        if (!Has("git")) missing.Add("git");
+        return missing;
+    }
+
+    /// <summary>Installs what <see cref="MissingPackagesAsync"/> finds missing on Debian/Ubuntu (as root), or says what to install.</summary>
     public async Task EnsurePrerequisitesAsync(CancellationToken ct)
     {
-        var missing = new List<string>();
-        if (!ProcessRunner.Exists("docker-registry")) missing.Add("docker-registry");
-        if (!ProcessRunner.Exists("buildah") && !ProcessRunner.Exists("docker")) missing.Add("buildah");
-        if (!ProcessRunner.Exists("git")) missing.Add("git");
+        var missing = await MissingPackagesAsync(ct).ConfigureAwait(false);
         if (missing.Count == 0) return;
         var packages = string.Join(' ', missing);
         var debian = File.Exists("/etc/debian_version");
@@ -56,7 +73,8 @@ public sealed class LocalSandbox(PromotionConfig config, IPipelineLog log)
             await File.WriteAllTextAsync(configFile, RegistryConfig(host, Path.Combine(dir, "data")), ct).ConfigureAwait(false);
             // Detached through sh so the registry outlives this run; paths are passed as arguments, never spliced into the script.
             await ProcessRunner.RunAsync(new ProcessRequest("sh", ["-c", "exec \"$0\" serve \"$1\" >>\"$2\" 2>&1 </dev/null & echo $! >\"$3\"", "docker-registry",
-                configFile, Path.Combine(dir, "registry.log"), Path.Combine(dir, "registry.pid")]) { Timeout = TimeSpan.FromSeconds(30) }, ct: ct).ConfigureAwait(false);
+                configFile, Path.Combine(dir, "registry.log"), Path.Combine(dir, "registry.pid")])
+            { Timeout = TimeSpan.FromSeconds(30) }, ct: ct).ConfigureAwait(false);
             var deadline = DateTime.UtcNow.AddSeconds(15);
             while (!await AnswersAsync(host, ct).ConfigureAwait(false))
             {
