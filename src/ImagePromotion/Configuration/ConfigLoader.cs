@@ -45,8 +45,17 @@ public static class ConfigLoader
         if (environment is not null)
             foreach (var (k, v) in environment)
                 if (k.StartsWith(EnvironmentPrefix, StringComparison.Ordinal) && v is not null)
-                    all[k[EnvironmentPrefix.Length..].Replace("__", ".")] = v;
-        if (overrides is not null) foreach (var (k, v) in overrides) all[k] = v;
+                {
+                    var path = k[EnvironmentPrefix.Length..].Replace("__", ".");
+                    RefuseProtected(path, $"the environment variable {k}", file);
+                    all[path] = v;
+                }
+        if (overrides is not null)
+            foreach (var (k, v) in overrides)
+            {
+                RefuseProtected(k, $"--set {k}", file);
+                all[k] = v;
+            }
         foreach (var (path, value) in all) Apply(root, path, value, file);
 
         return Read(new YamlReader(file, "", root), file, baseDirectory);
@@ -80,7 +89,10 @@ public static class ConfigLoader
                 From = from ?? (environments.Count > 0 ? environments[^1].Name : null),
                 Group = env.String("group"),
                 GitOps = ReadGitOps(env.Mapping("gitops"), file),
-                Gates = GateConfigReader.ReadGates(env.Mapping("gates"), name),
+                Gates = GateConfigReader.ReadGates(NotBlank(env, "gates",
+                    "an empty gates section would switch every gate off: list the gates (README: Gates and evidence), or remove the key for an environment without gates"), name),
+                Trust = GateConfigReader.ReadTrust(NotBlank(env, "trust",
+                    "an empty trust section trusts no key, so no gate could ever pass: name the public keys per kind of evidence, or remove the key")),
             };
             env.RejectUnknown();
             environments.Add(settings);
@@ -90,7 +102,11 @@ public static class ConfigLoader
 
         var policies = new Dictionary<string, GateSettings>(StringComparer.Ordinal);
         foreach (var (name, policy) in r.NamedMappings("policies"))
+        {
+            if (policy.IsEmpty)
+                throw new PromotionException($"{file}:{policy.Line}: '{policy.Here}' is empty: a policy without gates would switch gates off where it applies: list its gates, or remove it");
             policies[name] = GateConfigReader.ReadPolicy(policy, name);
+        }
         var apply = new List<PolicyApplication>();
         foreach (var (reader, scalar, line) in r.Items("apply"))
         {
@@ -121,20 +137,22 @@ public static class ConfigLoader
         SandboxSettings? sandbox = null;
         if (r.Mapping("sandbox") is { } sb)
         {
-            sandbox = new SandboxSettings(sb.String("workDirectory", ".sandbox")!, sb.StringList("registries"));
+            sandbox = new SandboxSettings(sb.String("workDirectory", ".sandbox")!, sb.StringList("registries")) { Keys = sb.String("keys") };
             foreach (var name in sandbox.Registries)
                 if (!registries.ContainsKey(name))
                     throw new PromotionException($"{file}: 'sandbox.registries' names '{name}', which is not under registries");
             sb.RejectUnknown();
         }
         var scan = GateConfigReader.ReadScan(r.Mapping("scan"));
+        var trust = GateConfigReader.ReadTrust(NotBlank(r, "trust",
+            "an empty trust section trusts no key, so no gate could ever pass: name the public keys per kind of evidence, or remove the key"));
         r.RejectUnknown();
         CheckReferences(file, applications, registries, environments);
 
         return new PromotionConfig
         {
             Source = file, BaseDirectory = baseDirectory, Applications = applications, Registries = registries,
-            Environments = environments, Release = release, Sandbox = sandbox, Scan = scan, Policies = policies, Apply = apply,
+            Environments = environments, Release = release, Sandbox = sandbox, Scan = scan, Trust = trust, Policies = policies, Apply = apply,
             EffectiveGates = EffectiveGates(file, applications, environments, policies, apply),
         };
     }
@@ -260,6 +278,11 @@ public static class ConfigLoader
         return settings;
     }
 
+    /// <summary>The section, or null when absent; an error naming the file and key when it is written but empty.</summary>
+    private static YamlReader? NotBlank(YamlReader parent, string key, string why) => parent.IsBlank(key)
+        ? throw new PromotionException($"{parent.FileName}:{parent.Line}: '{parent.PathOf(key)}' is empty: {why}")
+        : parent.Mapping(key);
+
     private const int MaxFlowNesting = 64;
 
     /// <summary>
@@ -289,6 +312,37 @@ public static class ConfigLoader
                 throw new PromotionException($"{file}:{line}: lists or mappings nested more than {MaxFlowNesting} levels deep: this is not a promotion configuration");
             else if (c is ']' or '}' && depth > 0) depth--;
             previous = c;
+        }
+    }
+
+    /// <summary>
+    /// The settings that decide what a promotion must prove: gates (an environment's and the policies), trust, and how a
+    /// scan is judged. They come from the reviewed file only: any earlier step of a CI job can set a variable
+    /// (<c>$GITHUB_ENV</c>) or add an argument, so an override there would let the job that is judged switch the judge off.
+    /// </summary>
+    private static readonly (string[] Pattern, string What)[] Protected =
+    [
+        (["environments", "*", "gates"], "gate settings"),
+        (["environments", "*", "trust"], "trusted keys"),
+        (["trust"], "trusted keys"),
+        (["policies"], "gate policies"),
+        (["apply"], "where gate policies apply"),
+        (["scan", "rules"], "scan rules"),
+        (["scan", "thresholds"], "scan thresholds"),
+        (["scan", "allowlist"], "the scan allowlist"),
+        (["scan", "scanners"], "the required scanners"),
+    ];
+
+    private static void RefuseProtected(string path, string source, string file)
+    {
+        var parts = path.Split('.', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var (pattern, what) in Protected)
+        {
+            // A shorter override (environments.production = "") would replace the whole protected section too.
+            var n = Math.Min(pattern.Length, parts.Length);
+            if (n == 0 || !pattern.Take(n).Zip(parts.Take(n)).All(p => p.First == "*" || p.First == p.Second)) continue;
+            var shown = string.Join('.', pattern.Select((p, i) => p == "*" && i < parts.Length ? parts[i] : p));
+            throw new PromotionException($"{source}: {what} ({shown}) cannot be overridden from the command line or the environment: {file} is the reviewed source of truth; change it there in a reviewed commit");
         }
     }
 

@@ -32,6 +32,9 @@ public sealed record ScanResult
     public int Allowlisted { get; init; }
     /// <summary>Every finding, worst first, allowlisted ones marked.</summary>
     public required IReadOnlyList<Finding> Findings { get; init; }
+    /// <summary>The rules, thresholds, allowlist and required scanners that judged it; null in results of earlier versions.</summary>
+    [JsonPropertyName("policy")]
+    public ScanJudgement? Judgement { get; init; }
 
     private static readonly JsonSerializerOptions Options = new()
     {

@@ -100,10 +100,8 @@ public sealed class GatedPromotionTests
         var yaml = _sandbox.Yaml(Scan, Gates, repository);
         var digest = await UpToStagingAsync(repository, yaml, scan: false);
 
-        using var session = _sandbox.Session(yaml, overrides: new Dictionary<string, string>
-        {
-            ["environments.production.gates.lock.locked"] = "true", ["environments.production.gates.lock.reason"] = "incident 42",
-        });
+        // Locked in the file (gate settings are never overridden from the command line or the environment).
+        using var session = _sandbox.Session(yaml.Replace("lock: { locked: false }", "lock: { locked: true, reason: \"incident 42\" }"));
         var outcome = await PipelineSandbox.PromoteAsync(session, "production");
 
         Assert.That(outcome.Refused, Is.True);
