@@ -27,7 +27,8 @@ public static class GateVariables
                 .OfType<string>().Distinct().ToArray(),
             Labels = config.Labels,
             BuiltAt = config.Created,
-            ScanCounts = scan?.Counts is { } c ? new Dictionary<string, long>
+            // Counts of a scan that ran without rules the policy needs are not facts: conditions reading them fail.
+            ScanCounts = scan is { Incomplete: false, Counts: { } c } ? new Dictionary<string, long>
             {
                 ["critical"] = c.Critical, ["high"] = c.High, ["medium"] = c.Medium, ["low"] = c.Low, ["unknown"] = c.Unknown, ["info"] = c.Info,
             } : null,

@@ -44,7 +44,7 @@ public sealed record ScanJudgement(IReadOnlyDictionary<string, string> Rules, IR
         if (scan.Judgement is not { } recorded)
             return scan with
             {
-                Passed = false,
+                Passed = false, Incomplete = true,
                 Reasons = [$"the scan result does not record the rules and thresholds that judged it (an earlier version wrote it): re-scan so {by} can re-judge it"],
             };
         foreach (var rule in BuiltInRules.All.Where(rules.IsEnabled))
@@ -56,6 +56,7 @@ public sealed record ScanJudgement(IReadOnlyDictionary<string, string> Rules, IR
             else if (SeverityText.TryParse(was) is { } severity && severity < wanted)
                 violations.Add($"rule {rule.Id} was judged {was} when the image was scanned, {by} counts it as {wanted.Name()}: re-scan under the reviewed configuration");
         }
+        var incomplete = violations.Count > 0;
         // Built-in findings carry the scanning job's severity for their rule: the policy's own counts instead.
         var findings = new List<Finding>();
         foreach (var f in scan.Findings)
@@ -73,7 +74,7 @@ public sealed record ScanJudgement(IReadOnlyDictionary<string, string> Rules, IR
         if (scan.ScannersRun.Count == 0) violations.Add("nothing was scanned");
         return scan with
         {
-            Passed = violations.Count == 0,
+            Passed = violations.Count == 0, Incomplete = incomplete,
             Reasons = violations.Concat(evaluation.Notes).ToArray(),
             Counts = evaluation.Counts,
             Allowlisted = evaluation.AllowlistedCount,

@@ -108,7 +108,7 @@ public sealed class GatedPromotionTests
         // No scan: the scan gate fails, and so does the policy whose fail condition reads scan counts (unknown is never a pass).
         Assert.That(outcome.Gates!.FailedGates.Select(g => g.Gate), Is.EquivalentTo(new[] { "conditions", "environment-lock", "scan" }));
         var ex = Assert.Throws<PromotionException>(() => outcome.ThrowIfRefused());
-        Assert.That(ex!.Message, Does.Contain("environment-lock (production is locked: incident 42)").And.Contain("scan (no scan result for " + digest));
+        Assert.That(ex!.Message, Does.Contain("environment-lock (production is locked: incident 42)").And.Contain("scan (no trusted scan result for " + digest));
         Assert.That(await ProductionDigestAsync(repository), Is.EqualTo(before), "production tag unchanged");
         using var raw = _sandbox.Prod.CreateClient();
         Assert.That(await raw.HeadManifestAsync(repository, digest.ToString()), Is.Null, "nothing of the candidate reached production");
