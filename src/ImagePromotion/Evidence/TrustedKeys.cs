@@ -25,5 +25,18 @@ public sealed class TrustedKeys
 
     public IReadOnlyList<VerificationKey> For(EvidenceKind kind) => _byKind.GetValueOrDefault(kind) ?? [];
 
+    /// <summary>
+    /// These keys with the build provenance keys also accepted for promotion records, for listing: the push record is
+    /// the build job's promotion record. (Gates check which record kind which key signed: <c>TrustedGateEvidence</c>.)
+    /// </summary>
+    public TrustedKeys WithPushRecords()
+    {
+        var copy = new Dictionary<EvidenceKind, IReadOnlyList<VerificationKey>>(_byKind)
+        {
+            [EvidenceKind.PromotionRecord] = For(EvidenceKind.PromotionRecord).Concat(For(EvidenceKind.BuildProvenance)).ToArray(),
+        };
+        return new TrustedKeys(copy);
+    }
+
     public bool IsEmpty => _byKind.Values.All(v => v.Count == 0);
 }
