@@ -174,12 +174,15 @@ public sealed class PromotionRecorder(PromotionSession session, TimeProvider? cl
         }
     }
 
+    /// <summary>Every promotion record attached to an image whose structure verifies, signed or not, oldest first.</summary>
+    public Task<IReadOnlyList<PromotionRecord>> ReadAsync(ImageReference image, CancellationToken ct) => ReadAsync(image, null, ct);
+
     /// <summary>
     /// The promotion records attached to an image, oldest first: those signed by a key of <paramref name="trusted"/>
     /// when given, else every one whose structure verifies, signed or not (a listing, never what a gate counts: gates
     /// read <see cref="Gating.TrustedGateEvidence"/>).
     /// </summary>
-    public async Task<IReadOnlyList<PromotionRecord>> ReadAsync(ImageReference image, CancellationToken ct, TrustedKeys? trusted = null)
+    public async Task<IReadOnlyList<PromotionRecord>> ReadAsync(ImageReference image, TrustedKeys? trusted, CancellationToken ct)
     {
         var store = new EvidenceStore(session.Transport, session.Log, clock);
         if (trusted is not null)

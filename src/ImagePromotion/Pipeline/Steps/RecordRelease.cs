@@ -84,7 +84,7 @@ public sealed class RecordRelease(PromotionSession session, TimeProvider clock)
         // Only a record this job could have written counts as "already there": one signed by its promotion key (or, without
         // that key, any unsigned one): a forged record must not stop the real one from being written.
         var own = session.Signers.For(Evidence.Attestations.KeyRole.Promotion) is { } signer ? TrustedKeys.ForEveryKind([signer.PublicKey]) : null;
-        if (!always && (await recorder.ReadAsync(pinned[0], ct, own).ConfigureAwait(false)).Any(r => r.To == release.To && r.DigestOf(release.Images[0].Image) == record.Digest))
+        if (!always && (await recorder.ReadAsync(pinned[0], own, ct).ConfigureAwait(false)).Any(r => r.To == release.To && r.DigestOf(release.Images[0].Image) == record.Digest))
             return;
         await recorder.RecordAsync(record, pinned, ct).ConfigureAwait(false);
     }

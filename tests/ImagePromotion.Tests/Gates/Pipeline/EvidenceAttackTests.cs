@@ -240,4 +240,29 @@ public sealed class EvidenceAttackTests
         Assert.That(_sandbox.Log.Lines, Has.Some.StartsWith($"warning: gates for staging -> production of {digest}: no gates configured")
             .And.Some.Contains("nothing is checked before this release environment changes"));
     }
+
+    [Test]
+    public async Task A_forged_piece_whose_key_hint_carries_workflow_commands_and_markdown_never_acts_in_the_gate_table_or_summary()
+    {
+        var (repository, digest, _) = await LeakyImageAsync();
+        using var keys = new Evidence.Signing.TestKeys();
+        using var attacker = keys.Generate(KeyRole.Scan, "mallory");
+        var pinned = ImageReference.Parse($"{_sandbox.Dev.Host}/{repository}@{digest}");
+        var evil = $"x\n::add-mask::{digest}\r::stop-commands::t\n::notice title=Approved::ok [Approved](https://evil.example/a)";
+        var bundle = attacker.SignStatement(InTotoStatement.About(pinned, EvidenceKind.ScanResult, PassingScan(digest, DateTimeOffset.UtcNow))) with { KeyHint = evil };
+        using var transport = EvidenceStoreTests.Transport(_sandbox.Dev);
+        await LegacyEvidence.AttachAsync(transport, pinned, EvidenceTypes.Bundle, bundle.ToJsonBytes(), new Dictionary<string, string>
+        {
+            [EvidenceAnnotations.BundleContent] = "dsse-envelope", [EvidenceAnnotations.BundlePredicateType] = EvidenceKind.ScanResult.PredicateType,
+        });
+
+        var outcome = await PromoteProductionAsync(repository);
+
+        var scan = outcome.Gates!.Results.Single(g => g.Gate == "scan");
+        Assert.That(scan.Passed, Is.False);
+        Assert.That(scan.Reason, Does.Contain("signed by key x\\n::add-mask::").And.Not.Contain("\n::"), "the hint's line breaks are escaped");
+        Assert.That(outcome.Gates.ToTable().Split('\n'), Has.None.Matches<string>(l => l.TrimStart().StartsWith("::", StringComparison.Ordinal)));
+        var markdown = outcome.Record.ToMarkdown();
+        Assert.That(markdown, Does.Not.Contain("[Approved](https://evil.example/a)"), "the hint's Markdown link stays text in the step summary");
+    }
 }

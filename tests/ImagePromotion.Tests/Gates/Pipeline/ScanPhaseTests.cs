@@ -87,10 +87,7 @@ public sealed class ScanPhaseTests
     [Test]
     public void The_sandbox_makes_its_key_pairs_once_and_never_overwrites_them()
     {
-        var yaml = _sandbox.Yaml(repository: "team/keys") + "
-sandbox:
-  keys: sandbox-keys
-";
+        var yaml = _sandbox.Yaml(repository: "team/keys") + "\nsandbox:\n  keys: sandbox-keys\n";
         var config = ImagePromotion.Configuration.ConfigLoader.Parse(yaml, Path.Combine(_sandbox.Directory, "promotion.yaml"), _sandbox.Directory);
         var sandbox = new ImagePromotion.Pipeline.Sandbox.LocalSandbox(config, new Logging.MemoryLog());
         sandbox.EnsureKeys();
