@@ -29,12 +29,14 @@ if (-not $stale) {
 }
 if ($stale) {
     Write-Host 'build.ps1: building the pipeline module...'
-    # ReadyToRun (precompiled) on the common platforms, as build.sh does; a plain build elsewhere or on failure.
+    # ReadyToRun (precompiled) on the common platforms, as build.sh does; a plain build elsewhere, on failure
+    # and in CI (a job from a fresh clone would download the runtime packs each time: see build.sh).
     $arch = [System.Runtime.InteropServices.RuntimeInformation]::OSArchitecture
-    $rid = if ($IsWindows -or $env:OS -eq 'Windows_NT') { if ($arch -eq 'Arm64') { 'win-arm64' } else { 'win-x64' } } else { $null }
+    $ci = ($env:CI -and $env:CI -notin @('false', '0')) -or $env:GITHUB_ACTIONS -or $env:CODEBUILD_BUILD_ID
+    $rid = if ($ci) { $null } elseif ($IsWindows -or $env:OS -eq 'Windows_NT') { if ($arch -eq 'Arm64') { 'win-arm64' } else { 'win-x64' } } else { $null }
     $published = $false
     if ($rid) {
-        dotnet publish src/ImagePromotion/ImagePromotion.csproj -c Release -r $rid --self-contained false -p:PublishReadyToRun=true -o $moduleDir -nologo -v quiet -clp:ErrorsOnly
+        dotnet publish src/ImagePromotion/ImagePromotion.csproj -c Release -r $rid --self-contained false -p:PublishReadyToRun=true -p:DisableTransitiveFrameworkReferenceDownloads=true -o $moduleDir -nologo -v quiet -clp:ErrorsOnly
         $published = ($LASTEXITCODE -eq 0)
     }
     if (-not $published) {

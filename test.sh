@@ -35,4 +35,19 @@ awk '/^Total tests:/ { block = 1; next }
      /(Passed|Failed)! +- +Failed:/ { for (i = 1; i < NF; i++) { v = $(i+1); gsub(",", "", v); if ($i == "Failed:") f2 += v; if ($i == "Passed:") p2 += v; if ($i == "Skipped:") s2 += v } }
      END { if (p + f + s == 0) { p = p2; f = f2; s = s2 } printf "%d passed, %d failed, %d skipped\n", p, f, s }' "$log"
 rm -f "$log"
+
+# Formatting as .editorconfig describes it (whitespace, layout, using order), checked on every run, CI included.
+# Runs after the tests (it needs their restore) and fails the run on its own line.
+set +e
+unformatted="$(dotnet format ImagePromotion.slnx --verify-no-changes --no-restore 2>&1)"
+format_status=$?
+set -e
+if [ "$format_status" = 2 ]; then
+  printf '%s\n' "$unformatted" | sed -n 's|^\(/[^(]*\)(.*|\1|p' | sed "s|^$root/||" | sort -u | sed 's/^/  not formatted: /' >&2
+  echo "test.sh: files are not formatted as .editorconfig says: run \`dotnet format ImagePromotion.slnx\` and commit the result" >&2
+elif [ "$format_status" != 0 ]; then
+  printf '%s\n' "$unformatted" >&2
+  echo "test.sh: dotnet format could not check the formatting (exit $format_status): see its output above" >&2
+fi
+[ "$format_status" = 0 ] || [ "$status" != 0 ] || status=1
 exit "$status"

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The benchmark against skopeo (issue 6): bench/run.sh [--quick] [--only=S1,S3]
-# Starts its own registries and latency proxies on loopback, builds random test images, runs S1–S9 with
-# promote-copy (and ./build.sh in S8) and with skopeo, alternating, and writes bench/results/latest.{md,json}.
+# Starts its own registries and latency proxies on loopback, builds random test images, runs S1–S10 with
+# promote-copy (./build.sh in S8 and S10: S10 clones HEAD, so commit first) and with skopeo, alternating,
+# and writes bench/results/latest.{md,json}. S10's no-cache job fetches packages from the NuGet source.
 # Needs: the .NET 10 SDK, docker-registry, skopeo, /usr/bin/time (apt-get install docker-registry skopeo time).
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"

@@ -32,7 +32,7 @@ public static class Report
         var md = new StringBuilder();
         md.AppendLine($"Run {r.Date:yyyy-MM-dd HH:mm} UTC{(r.Quick ? " (**--quick**: fewer runs, smaller images)" : "")}, commit `{m.Commit}`, in {r.TotalSeconds / 60:0.0} min.");
         md.AppendLine($"Machine: {m.Cpu}, {m.Cores} cores, {m.MemoryMiB / 1024.0:0.0} GiB RAM, {m.Kernel}; .NET {m.Dotnet}, skopeo {m.Skopeo}, {m.Registry}.");
-        md.AppendLine($"Our side: `promote-copy` built {(r.HostBuild == "aot" ? "with Native AOT (how a CLI ships; skopeo is a compiled Go binary too)" : "as an ordinary JIT .NET app")}; S8 runs `./build.sh` (Cake, JIT).");
+        md.AppendLine($"Our side: `promote-copy` built {(r.HostBuild == "aot" ? "with Native AOT (how a CLI ships; skopeo is a compiled Go binary too)" : "as an ordinary JIT .NET app")}; S8 and S10 run `./build.sh` (Cake).");
         md.AppendLine($"Load average (1/5/15 min) at start {r.LoadAtStart}, at end {r.LoadAtEnd}: the machine is shared, so single figures wobble; medians of alternating runs.");
         md.AppendLine();
         md.AppendLine("| id | scenario | network | ours (s) | skopeo (s) | ours/skopeo | requests ours | requests skopeo | blob bytes up ours / skopeo | peak RSS ours / skopeo | target | met |");
@@ -54,7 +54,7 @@ public static class Report
             }
         }
         md.AppendLine();
-        md.AppendLine("Requests are what the registries logged, `A+B` (source + destination registry), `/v2/` pings included; skopeo in S5 is the sum of 20 processes. Wall and peak RSS are whole processes (`/usr/bin/time -v`), ours through `promote-copy` (S8: `./build.sh`). Blob bytes up: blobs committed by upload, from the access logs.");
+        md.AppendLine("Requests are what the registries logged, `A+B` (source + destination registry), `/v2/` pings included; skopeo in S5 is the sum of 20 processes. Wall and peak RSS are whole processes (`/usr/bin/time -v`), ours through `promote-copy` (S8, S10: `./build.sh`; S10 adds the extraction of its cache archives). Blob bytes up: blobs committed by upload, from the access logs.");
         var notes = r.Scenarios.SelectMany(s => s.Ours.Where(kv => kv.Value.Note is not null).Select(kv => $"- {s.Id} ({kv.Key}): {kv.Value.Note}")).ToList();
         var failures = r.Scenarios.SelectMany(s => s.Ours.Select(kv => (s.Id, kv.Key, "ours", kv.Value)).Concat(s.Skopeo.Select(kv => (s.Id, kv.Key, "skopeo", kv.Value))))
             .Where(x => x.Item4.Failures > 0).Select(x => $"- {x.Item1} ({x.Item2}, {x.Item3}): {x.Item4.Failures} of {x.Item4.Runs} runs failed: {x.Item4.Error}").ToList();

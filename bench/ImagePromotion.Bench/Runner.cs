@@ -47,14 +47,17 @@ public sealed class Runner(BenchContext ctx, Action<string> say)
         double seconds = 0;
         long rss = 0;
         string? error = null, note = null;
+        var timings = new List<ProcessTiming>();
         foreach (var command in scenario.Commands(ctx, mode, side, i))
         {
             var t = await TimedProcess.RunAsync(command, ct);
+            timings.Add(t);
             seconds += t.Seconds;
             rss = Math.Max(rss, t.MaxRssKiB);
             if (t.ExitCode != 0) error ??= $"exit {t.ExitCode}: {Tail(t.Output)}";
             if (scenario.Note?.Invoke(t.Output) is { } n) note = n;
         }
+        if (scenario.AfterRun?.Invoke(ctx, mode, side, i, timings) is { } remark) note = remark;
         var logA = await ctx.A.TakeAsync(ct);
         var logB = await ctx.B.TakeAsync(ct);
         var pings = logA.Concat(logB).Count(r => r.Method == "GET" && r.Path is "/v2/" or "/v2");

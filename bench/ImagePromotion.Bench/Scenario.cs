@@ -61,6 +61,8 @@ public sealed class Scenario
     public Func<BenchContext, Mode, IReadOnlyList<Command>>? Warmup { get; init; }
     public Func<BenchContext, Mode, Side, int, Task>? BeforeRun { get; init; }
     public required Func<BenchContext, Mode, Side, int, IReadOnlyList<Command>> Commands { get; init; }
+    /// <summary>A remark on a finished run from its processes (e.g. how its time splits between them).</summary>
+    public Func<BenchContext, Mode, Side, int, IReadOnlyList<ProcessTiming>, string?>? AfterRun { get; init; }
     /// <summary>Extracts a remark from the run's output (e.g. in-process time).</summary>
     public Func<string, string?>? Note { get; init; }
     public required Func<ScenarioFigures, Verdict> Check { get; init; }

@@ -1,8 +1,6 @@
-using System.Globalization;
-
 namespace ImagePromotion.Bench;
 
-/// <summary>The scenarios S1–S9 of issue 6, with the sizes of the full run (or smaller under --quick).</summary>
+/// <summary>The scenarios S1–S9 of issue 6 and S10 of issue 14, with the sizes of the full run (or smaller under --quick); S8 and S10 are in <see cref="BuildScriptScenarios"/>.</summary>
 public sealed class Scenarios(BenchContext ctx)
 {
     private const long MiB = 1024 * 1024;
@@ -14,7 +12,11 @@ public sealed class Scenarios(BenchContext ctx)
     private int Runs(int full) => _quick ? Math.Min(full, 2) : full;
     private static string Tag(Mode mode, Side side, int run) => $"{(side == Side.Ours ? "o" : "s")}-{(mode.Proxied ? "lat" : "lo")}-{run}";
 
-    public IReadOnlyList<Scenario> All() => [S1(), S2(), S3(), S4(), S5(), S6(), S7(), S8(scriptCache: false), S8(scriptCache: true), S9()];
+    public IReadOnlyList<Scenario> All()
+    {
+        var buildScript = new BuildScriptScenarios(ctx);
+        return [S1(), S2(), S3(), S4(), S5(), S6(), S7(), buildScript.S8(), buildScript.S8Plain(), S9(), buildScript.S10()];
+    }
 
     private async Task<IReadOnlyList<BlobFile>> BigLayersAsync(CancellationToken ct)
     {
@@ -181,65 +183,6 @@ public sealed class Scenarios(BenchContext ctx)
             return new Verdict(worst <= 2, $"{worst} requests after the ping");
         },
     };
-
-    private string _configPath = "";
-
-    /// <summary>
-    /// S8 as the repository ships it, and S8b with Cake's script cache forced on through its environment
-    /// variable: cake.config sits at the repository root, where Cake does not look for it (it reads the one
-    /// beside build/build.cake), so every "warm" run compiles the script again.
-    /// </summary>
-    private Scenario S8(bool scriptCache) => new()
-    {
-        Id = scriptCache ? "S8b" : "S8",
-        Title = scriptCache
-            ? "S8 with Cake's script cache really on (`CAKE_SETTINGS_ENABLESCRIPTCACHE=true`)"
-            : "`./build.sh --target=PromoteStaging` warm, end to end (skopeo: the same retag)",
-        Target = "≤ 2 s wall on loopback",
-        Runs = Runs(scriptCache ? 5 : 3),
-        Modes = scriptCache ? [Mode.Loopback, Mode.Latency40] : [Mode.Loopback],
-        Setup = async (c, ct) =>
-        {
-            if (_configPath.Length > 0) return;
-            await c.Images.PushImageAsync(c.A.Host, "team/sample-app", "git-" + Commit[..12], await SmallLayersAsync(MiB, ct), "amd64", ct);
-            _configPath = Path.Combine(c.WorkDirectory, "promotion-{0}.yaml");
-        },
-        Warmup = (c, mode) => [BuildSh(c, mode, (scriptCache ? "c" : "") + "warmup", scriptCache)],
-        Commands = (c, mode, side, i) =>
-        [
-            side == Side.Ours
-                ? BuildSh(c, mode, (scriptCache ? "c" : "") + Tag(mode, side, i), scriptCache)
-                : c.Skopeo($"{c.HostA(mode)}/team/sample-app:git-{Commit[..12]}", $"{c.HostA(mode)}/team/sample-app:staging-{(scriptCache ? "c" : "")}{Tag(mode, side, i)}", c.SharedSkopeoCache),
-        ],
-        Check = f =>
-        {
-            var s = f.Ours[Mode.Loopback.Name].MedianSeconds;
-            return new Verdict(s <= 2, $"{s:0.00} s");
-        },
-    };
-
-    private Command BuildSh(BenchContext c, Mode mode, string tag, bool scriptCache)
-    {
-        var path = string.Format(CultureInfo.InvariantCulture, _configPath, mode.Proxied ? "latency" : "loopback");
-        File.WriteAllText(path, $"""
-            service: sample-app
-            build: {"{"} context: {Path.Combine(c.RepoRoot, "examples", "sample-app")}, containerfile: Containerfile, builder: auto {"}"}
-            registries:
-              dev:  {"{"} host: "{c.HostA(mode)}", insecure: true {"}"}
-              prod: {"{"} host: "{c.HostB(mode)}", insecure: true {"}"}
-            environments:
-              dev:        {"{"} registry: dev,  repository: team/sample-app, tag: "git-{"{commit}"}", tagMayMove: false {"}"}
-              staging:    {"{"} registry: dev,  repository: team/sample-app, tag: staging {"}"}
-              production: {"{"} registry: prod, repository: team/sample-app, tag: production {"}"}
-            release: {"{"} environment: production, tagPrefix: release- {"}"}
-
-            """);
-        return new Command([Path.Combine(c.RepoRoot, "build.sh"), "--target=PromoteStaging", $"--config={path}", $"--commit={Commit}"],
-            scriptCache
-                ? new Dictionary<string, string> { ["PROMOTION__environments__staging__tag"] = "staging-" + tag, ["CAKE_SETTINGS_ENABLESCRIPTCACHE"] = "true" }
-                : new Dictionary<string, string> { ["PROMOTION__environments__staging__tag"] = "staging-" + tag },
-            c.RepoRoot);
-    }
 
     private string _gitopsRoot = "";
     private string _editedFile = "";

@@ -110,7 +110,8 @@ static string _repositoryRoot;
 
 /// <summary>
 /// The repository the pipeline runs for, wherever its build.cake sits: the nearest folder up from Cake's
-/// working directory (the script's folder) that holds the .NET tool manifest pinning Cake, else the git
+/// working directory (the script's folder) that holds the .NET tool manifest pinning Cake (.config/dotnet-tools.json,
+/// or dotnet-tools.json where `dotnet new tool-manifest` of .NET 10 writes it), else the git
 /// top-level, else that folder itself. So the same recipe works from this repository's build/ folder and
 /// from a consumer's root, even a consumer nested in another checkout (examples/consumer).
 /// </summary>
@@ -119,7 +120,8 @@ string RepositoryRoot => _repositoryRoot ??= FindRepositoryRoot(Context.Environm
 static string FindRepositoryRoot(string start)
 {
     for (var dir = new System.IO.DirectoryInfo(start); dir is not null; dir = dir.Parent)
-        if (System.IO.File.Exists(System.IO.Path.Combine(dir.FullName, ".config", "dotnet-tools.json"))) return dir.FullName;
+        if (System.IO.File.Exists(System.IO.Path.Combine(dir.FullName, ".config", "dotnet-tools.json"))
+            || System.IO.File.Exists(System.IO.Path.Combine(dir.FullName, "dotnet-tools.json"))) return dir.FullName;
     var git = ToolRunner.RunAsync("git", new[] { "rev-parse", "--show-toplevel" }, start).GetAwaiter().GetResult();
     if (git.ExitCode == 0 && git.Output.Trim() is { Length: > 0 } top && System.IO.Directory.Exists(top)) return System.IO.Path.GetFullPath(top);
     return System.IO.Path.GetFullPath(start);

@@ -6,8 +6,10 @@ namespace ImagePromotion;
 /// </summary>
 public partial class PromotionException : Exception
 {
+    /// <summary>An error with a one-line message (newlines folded, words over 1000 characters shortened).</summary>
     public PromotionException(string message) : base(OneLine(message)) { }
 
+    /// <summary>An error with a one-line message and the exception that caused it.</summary>
     public PromotionException(string message, Exception inner) : base(OneLine(message), inner) { }
 
     /// <summary>True when trying again later may succeed (a dropped connection, 5xx, 429): copiers retry these.</summary>

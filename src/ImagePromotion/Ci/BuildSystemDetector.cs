@@ -5,6 +5,9 @@ namespace ImagePromotion.Ci;
 /// <summary>Chooses the build system from the variables each CI sets for every job.</summary>
 public static class BuildSystemDetector
 {
+    /// <summary>GitHub Actions when <c>GITHUB_ACTIONS=true</c>, CodeBuild when <c>CODEBUILD_BUILD_ID</c> is set (both documented as set on every job), otherwise a local run.</summary>
+    /// <param name="environment">The process environment (variable name to value).</param>
+    /// <param name="options">Writer, working directory, git identity and file locations; defaults when null.</param>
     public static IBuildSystem Detect(IReadOnlyDictionary<string, string?> environment, BuildSystemOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(environment);

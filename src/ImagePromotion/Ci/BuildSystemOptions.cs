@@ -13,9 +13,13 @@ public sealed record BuildSystemOptions
     /// <summary>Base for relative paths such as the exported-variables file; default the current directory.</summary>
     public string? WorkingDirectory { get; init; }
 
+    /// <summary>The committer name from <c>git config user.name</c>: a local run's actor.</summary>
     public string? GitUserName { get; init; }
+    /// <summary>The committer e-mail from <c>git config user.email</c>, shown beside a local run's actor.</summary>
     public string? GitUserEmail { get; init; }
+    /// <summary>The commit checked out (<c>git rev-parse HEAD</c>, 40 hex characters): a local run's commit.</summary>
     public string? GitCommit { get; init; }
+    /// <summary>The branch checked out (<c>git rev-parse --abbrev-ref HEAD</c>); null on a detached head.</summary>
     public string? GitBranch { get; init; }
 
     /// <summary>CodeBuild's exported-variables file, relative to <see cref="WorkingDirectory"/>.</summary>

@@ -9,8 +9,12 @@ namespace ImagePromotion.Ci;
 /// </summary>
 public sealed partial class CodeBuildBuildSystem : DotenvBuildSystem
 {
+    /// <summary>Where outputs are written unless <see cref="BuildSystemOptions.ExportedVariablesFile"/> says otherwise; the buildspecs source this path.</summary>
     public const string DefaultExportedVariablesFile = ".artifacts/exported-variables.env";
 
+    /// <summary>Reads the run's identity from CodeBuild's variables: <c>CODEBUILD_INITIATOR</c>, <c>CODEBUILD_BUILD_URL</c>, <c>CODEBUILD_RESOLVED_SOURCE_VERSION</c> and the webhook or source ref for the branch.</summary>
+    /// <param name="environment">The process environment.</param>
+    /// <param name="options">Writer, working directory and file locations; defaults when null.</param>
     public CodeBuildBuildSystem(IReadOnlyDictionary<string, string?> environment, BuildSystemOptions? options = null)
         : base(options ?? new BuildSystemOptions())
     {
@@ -22,10 +26,15 @@ public sealed partial class CodeBuildBuildSystem : DotenvBuildSystem
         Branch = BranchFrom(env["CODEBUILD_WEBHOOK_HEAD_REF"]) ?? BranchFrom(env["CODEBUILD_SOURCE_VERSION"]);
     }
 
+    /// <inheritdoc/>
     public override string Name => "AWS CodeBuild";
+    /// <inheritdoc/>
     public override BuildIdentity Identity { get; }
+    /// <inheritdoc/>
     public override string? RunUrl { get; }
+    /// <inheritdoc/>
     public override string? Commit { get; }
+    /// <inheritdoc/>
     public override string? Branch { get; }
 
     /// <summary>The dotenv file the buildspec sources so that exported-variables can see the values.</summary>

@@ -17,6 +17,9 @@ public sealed partial class GitHubActionsBuildSystem : IBuildSystem
     private readonly object _gate = new();
     private bool _disposed;
 
+    /// <summary>Reads the run's identity from GitHub's default variables (<c>GITHUB_ACTOR</c>, <c>GITHUB_TRIGGERING_ACTOR</c>, <c>GITHUB_SERVER_URL</c>/<c>GITHUB_REPOSITORY</c>/<c>GITHUB_RUN_ID</c>, <c>GITHUB_SHA</c>, <c>GITHUB_REF_NAME</c>) and masks every secret the redactor learns from now on.</summary>
+    /// <param name="environment">The process environment.</param>
+    /// <param name="options">Writer and redactor; defaults when null.</param>
     public GitHubActionsBuildSystem(IReadOnlyDictionary<string, string?> environment, BuildSystemOptions? options = null)
     {
         _environment = environment;
@@ -38,12 +41,18 @@ public sealed partial class GitHubActionsBuildSystem : IBuildSystem
         _redactor.SecretAdded += MaskSecret;
     }
 
+    /// <inheritdoc/>
     public string Name => "GitHub Actions";
+    /// <inheritdoc/>
     public BuildIdentity Identity { get; }
+    /// <inheritdoc/>
     public string? RunUrl { get; }
+    /// <inheritdoc/>
     public string? Commit { get; }
+    /// <inheritdoc/>
     public string? Branch { get; }
 
+    /// <summary>Writes <c>::add-mask::</c> for each non-empty line of <paramref name="value"/> (the runner masks line by line); nothing after <see cref="Dispose"/>.</summary>
     public void MaskSecret(string value)
     {
         if (string.IsNullOrEmpty(value)) return;
@@ -62,6 +71,8 @@ public sealed partial class GitHubActionsBuildSystem : IBuildSystem
         }
     }
 
+    /// <summary>Appends the output to the <c>GITHUB_OUTPUT</c> file, in the <c>name&lt;&lt;delimiter</c> form with a random delimiter when the value has line breaks.</summary>
+    /// <exception cref="PromotionException">The name is not a valid output name, the value is a known secret, or <c>GITHUB_OUTPUT</c> is not set.</exception>
     public void SetOutput(string name, string value)
     {
         ArgumentNullException.ThrowIfNull(value);
@@ -83,6 +94,8 @@ public sealed partial class GitHubActionsBuildSystem : IBuildSystem
         lock (_gate) CiFiles.Append(path, entry);
     }
 
+    /// <summary>Appends redacted Markdown to the <c>GITHUB_STEP_SUMMARY</c> file, ending it with a newline.</summary>
+    /// <exception cref="PromotionException"><c>GITHUB_STEP_SUMMARY</c> is not set.</exception>
     public void AppendSummary(string markdown)
     {
         var path = RequireFile("GITHUB_STEP_SUMMARY", "AppendSummary");
@@ -91,10 +104,14 @@ public sealed partial class GitHubActionsBuildSystem : IBuildSystem
         lock (_gate) CiFiles.Append(path, text);
     }
 
+    /// <summary>Writes <c>::group::name</c>: the log folds what follows until <see cref="EndGroup"/>.</summary>
     public void BeginGroup(string name) => Command("group", null, name);
+    /// <summary>Writes <c>::endgroup::</c>.</summary>
     public void EndGroup() => Command("endgroup", null, string.Empty);
 
+    /// <summary>Writes a <c>::warning::</c> annotation (redacted, escaped as the runner unescapes).</summary>
     public void Warning(string message) => Annotation("warning", message, null);
+    /// <summary>Writes an <c>::error::</c> annotation (redacted, escaped as the runner unescapes).</summary>
     public void Error(string message) => Annotation("error", message, null);
 
     /// <summary>An annotation with a title, shown on the run's summary page.</summary>
@@ -129,6 +146,7 @@ public sealed partial class GitHubActionsBuildSystem : IBuildSystem
     internal static string EscapeProperty(string value) =>
         EscapeData(value).Replace(":", "%3A").Replace(",", "%2C");
 
+    /// <summary>Stops masking the redactor's new secrets; later <see cref="MaskSecret"/> calls write nothing.</summary>
     public void Dispose()
     {
         lock (_gate)

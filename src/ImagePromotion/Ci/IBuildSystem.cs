@@ -31,10 +31,14 @@ public interface IBuildSystem : IDisposable
     /// <summary>Appends markdown to the run's summary page (or a summary file where there is no page).</summary>
     void AppendSummary(string markdown);
 
+    /// <summary>Opens a collapsible section of the log (a marked line where the system cannot fold).</summary>
     void BeginGroup(string name);
+    /// <summary>Closes the section <see cref="BeginGroup"/> opened.</summary>
     void EndGroup();
 
+    /// <summary>Reports a warning the run's page shows (an annotation where the system has them); the text is redacted.</summary>
     void Warning(string message);
+    /// <summary>Reports an error the run's page shows (an annotation where the system has them); the text is redacted.</summary>
     void Error(string message);
 }
 
@@ -44,6 +48,7 @@ public interface IBuildSystem : IDisposable
 /// </summary>
 public sealed record BuildIdentity(string Actor, string? TriggeringActor = null, string? Email = null)
 {
+    /// <summary><c>actor &lt;email&gt; (triggered by other)</c>, leaving out the parts that are absent or the same.</summary>
     public override string ToString()
     {
         var text = Actor;

@@ -6,6 +6,9 @@ namespace ImagePromotion.Ci;
 /// </summary>
 public sealed class LocalBuildSystem : DotenvBuildSystem
 {
+    /// <summary>Takes the actor from <see cref="BuildSystemOptions.GitUserName"/>, else <c>USER</c>/<c>USERNAME</c>, and commit and branch from the options.</summary>
+    /// <param name="environment">The process environment.</param>
+    /// <param name="options">Git identity, writer and file locations; defaults when null.</param>
     public LocalBuildSystem(IReadOnlyDictionary<string, string?> environment, BuildSystemOptions? options = null)
         : base(options ??= new BuildSystemOptions())
     {
@@ -16,9 +19,14 @@ public sealed class LocalBuildSystem : DotenvBuildSystem
         Branch = Clean(options.GitBranch);
     }
 
+    /// <inheritdoc/>
     public override string Name => "local";
+    /// <inheritdoc/>
     public override BuildIdentity Identity { get; }
+    /// <inheritdoc/>
     public override string? RunUrl => null;
+    /// <inheritdoc/>
     public override string? Commit { get; }
+    /// <inheritdoc/>
     public override string? Branch { get; }
 }

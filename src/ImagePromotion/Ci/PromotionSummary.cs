@@ -16,12 +16,15 @@ public sealed class PromotionSummary
     private BuildIdentity? _identity;
     private string? _runUrl;
 
+    /// <summary>An empty summary under a heading.</summary>
+    /// <exception cref="ArgumentException"><paramref name="title"/> is blank.</exception>
     public PromotionSummary(string title)
     {
         if (string.IsNullOrWhiteSpace(title)) throw new ArgumentException("a summary needs a title", nameof(title));
         _title = title.Trim();
     }
 
+    /// <summary>Adds a row to the digest table: the environment, the reference written there and the digest it now points at.</summary>
     public PromotionSummary AddDigest(string environment, string reference, string digest)
     {
         _digests.Add((environment, reference, digest));
@@ -35,12 +38,14 @@ public sealed class PromotionSummary
         return this;
     }
 
+    /// <summary>Links the GitOps pull request; a blank URL removes the link.</summary>
     public PromotionSummary WithPullRequest(string? url)
     {
         _pullRequestUrl = string.IsNullOrWhiteSpace(url) ? null : url.Trim();
         return this;
     }
 
+    /// <summary>Adds the "run by" line: who ran it and a link to the run (an unsafe URL is left out).</summary>
     public PromotionSummary WithRun(BuildIdentity identity, string? runUrl)
     {
         _identity = identity;
@@ -48,12 +53,14 @@ public sealed class PromotionSummary
         return this;
     }
 
+    /// <summary>Adds a paragraph of plain text (Markdown in it is neutralised).</summary>
     public PromotionSummary AddNote(string text)
     {
         _notes.Add(text);
         return this;
     }
 
+    /// <summary>The summary as Markdown: heading, run line, digest and gate tables, pull request and notes; every untrusted value escaped or code-spanned.</summary>
     public string ToMarkdown()
     {
         var md = new StringBuilder();
@@ -84,6 +91,7 @@ public sealed class PromotionSummary
         return md.ToString();
     }
 
+    /// <summary>The same text as <see cref="ToMarkdown"/>.</summary>
     public override string ToString() => ToMarkdown();
 
     private static string Symbol(string result) => result.Trim().ToLowerInvariant() switch

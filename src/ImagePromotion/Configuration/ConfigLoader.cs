@@ -10,9 +10,15 @@ namespace ImagePromotion.Configuration;
 /// </summary>
 public static class ConfigLoader
 {
+    /// <summary>Prefix of environment variables that override configuration keys, <c>__</c> separating the path (<c>PROMOTION__environments__production__tag</c>).</summary>
     public const string EnvironmentPrefix = "PROMOTION__";
     private const long MaxFileBytes = 1024 * 1024;
 
+    /// <summary>Reads and validates the configuration file at <paramref name="file"/> (at most 1 MiB); relative paths in it resolve against its folder.</summary>
+    /// <param name="file">Path to promotion.yaml.</param>
+    /// <param name="overrides"><c>--set</c> values by dotted key path (<c>environments.production.tag</c>), applied before validation.</param>
+    /// <param name="environment">Environment variables; those starting with <see cref="EnvironmentPrefix"/> are applied as overrides.</param>
+    /// <exception cref="PromotionException">The file is missing, too large, not YAML, or fails validation (message names the line and the fix).</exception>
     public static PromotionConfig Load(string file, IReadOnlyDictionary<string, string>? overrides = null,
         IReadOnlyDictionary<string, string?>? environment = null)
     {
@@ -23,6 +29,13 @@ public static class ConfigLoader
         return Parse(File.ReadAllText(file), file, Path.GetDirectoryName(Path.GetFullPath(file))!, overrides, environment);
     }
 
+    /// <summary>Parses and validates configuration text, as <see cref="Load"/> does for a file.</summary>
+    /// <param name="text">The YAML document.</param>
+    /// <param name="file">Name used in messages (<c>file:line: …</c>).</param>
+    /// <param name="baseDirectory">Folder that relative paths (build contexts, key files) resolve against.</param>
+    /// <param name="overrides"><c>--set</c> values by dotted key path, applied before validation.</param>
+    /// <param name="environment">Environment variables; those starting with <see cref="EnvironmentPrefix"/> are applied as overrides.</param>
+    /// <exception cref="PromotionException">Not YAML, nested too deep, or fails validation.</exception>
     public static PromotionConfig Parse(string text, string file, string baseDirectory,
         IReadOnlyDictionary<string, string>? overrides = null, IReadOnlyDictionary<string, string?>? environment = null)
     {

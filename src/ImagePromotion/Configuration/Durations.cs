@@ -6,6 +6,7 @@ namespace ImagePromotion.Configuration;
 /// <summary>Durations as people write them in configuration: <c>90s</c>, <c>30m</c>, <c>24h</c>, <c>7d</c>, <c>1h30m</c>.</summary>
 public static partial class Durations
 {
+    /// <summary>Parses <c>0</c> or one or more number-unit parts (<c>d</c>, <c>h</c>, <c>m</c>, <c>s</c>; decimals allowed) into a span; false (and zero) on anything else.</summary>
     public static bool TryParse(string? text, out TimeSpan value)
     {
         value = TimeSpan.Zero;
@@ -23,6 +24,7 @@ public static partial class Durations
         return true;
     }
 
+    /// <summary>Formats a span in the largest whole unit that represents it exactly (<c>7d</c>, <c>24h</c>, <c>30m</c>), otherwise in seconds; the inverse of <see cref="TryParse"/>.</summary>
     public static string Format(TimeSpan d) =>
         d == TimeSpan.Zero ? "0s"
         : d.TotalDays >= 1 && d.Ticks % TimeSpan.TicksPerDay == 0 ? $"{(int)d.TotalDays}d"

@@ -9,6 +9,8 @@ internal static class EnvironmentGraph
 {
     /// <summary>The environments ordered so each comes after its upstream (file order otherwise kept).</summary>
     /// <param name="fromLines">The line of each environment whose <c>from:</c> was written in the file, for messages.</param>
+    /// <param name="environments">The environments in file order.</param>
+    /// <param name="file">Configuration file name, for messages.</param>
     public static List<EnvironmentSettings> Order(IReadOnlyList<EnvironmentSettings> environments, IReadOnlyDictionary<string, int> fromLines, string file)
     {
         var byName = environments.ToDictionary(e => e.Name, StringComparer.Ordinal);

@@ -9,9 +9,13 @@ namespace ImagePromotion.Configuration;
 /// </summary>
 public sealed record ScanSettings
 {
+    /// <summary>External scanners to run; null runs every supported scanner that is installed, empty runs the built-in checks only.</summary>
     public IReadOnlyList<ScannerCommand>? Scanners { get; init; }
+    /// <summary>Severity thresholds and the allowlist that decide whether findings block promotion.</summary>
     public required ScanPolicy Policy { get; init; }
+    /// <summary>Overrides of the built-in rules (secret patterns, base-image age and the like).</summary>
     public required BuiltInRuleSettings Rules { get; init; }
+    /// <summary>Time one scanner may run before it is stopped and the scan fails (default 10 minutes).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
 }
 

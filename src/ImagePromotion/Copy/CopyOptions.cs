@@ -1,5 +1,6 @@
 namespace ImagePromotion.Copy;
 
+/// <summary>How one copy behaves: dry run, tag guarding and moves, parallelism, retries, foreign layers.</summary>
 public sealed record CopyOptions
 {
     /// <summary>Plan only: read what is needed to decide, write nothing.</summary>

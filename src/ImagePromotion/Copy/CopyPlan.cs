@@ -2,7 +2,16 @@ using ImagePromotion.Registry;
 
 namespace ImagePromotion.Copy;
 
-public enum BlobAction { Skip, Mount, Copy }
+/// <summary>What a copy does with one blob.</summary>
+public enum BlobAction
+{
+    /// <summary>The destination repository already holds it.</summary>
+    Skip,
+    /// <summary>Cross-repository mount inside one registry (distribution spec: <c>POST ?mount=&amp;from=</c>); no bytes move.</summary>
+    Mount,
+    /// <summary>Streamed from the source into a destination upload.</summary>
+    Copy,
+}
 
 /// <summary>What will happen to one blob, decided before anything is written.</summary>
 public sealed record BlobStep(Descriptor Blob, BlobAction Action, string Reason)
@@ -21,6 +30,7 @@ public sealed record ManifestStep(Manifest Manifest, string? Platform, bool Alre
 /// <summary>A tag that will point at a new digest; <see cref="Previous"/> is what it pointed at, if anything.</summary>
 public sealed record TagMove(string Reference, Digest? Previous, Digest Next)
 {
+    /// <summary>True when the tag already points at <see cref="Next"/>: nothing to write.</summary>
     public bool IsNoop => Previous == Next;
 }
 
@@ -32,6 +42,7 @@ public sealed record CopyPlan(
     string Source, ImageReference Destination, Manifest Top,
     IReadOnlyList<ManifestStep> Children, IReadOnlyList<BlobStep> Blobs, TagMove Tag, bool UpToDate)
 {
+    /// <summary>The plan as human-readable lines, one per blob, child manifest and tag (what a dry run prints).</summary>
     public IEnumerable<string> Describe()
     {
         if (UpToDate)
@@ -49,7 +60,9 @@ public sealed record CopyPlan(
             : $"  tag {Tag.Reference}: (new) -> {Tag.Next}";
     }
 
+    /// <summary>A digest shortened for log lines: algorithm and the first 12 hex characters (<c>sha256:0123456789ab</c>).</summary>
     public static string Short(Digest d) => d.Algorithm + ":" + d.Encoded[..12];
 
+    /// <summary>A byte count in binary units for log lines (<c>12.3 MiB</c>).</summary>
     public static string Size(long bytes) => HumanSize.Bytes(bytes);
 }

@@ -35,11 +35,29 @@ public sealed class ImageCopier
         TransferLog.Attach(transport.Events, log);
     }
 
+    /// <summary>A registry client for <paramref name="registry"/> (<c>host[:port]</c>) on this copier's transport (shared credentials, tokens, connection pool).</summary>
     public RegistryClient Client(string registry) => new(_transport, registry);
 
+    /// <summary>Copies <paramref name="source"/> to <paramref name="destination"/> registry to registry, digest unchanged.</summary>
+    /// <param name="source">The image to read, by tag or digest.</param>
+    /// <param name="destination">Where to write it: repository and tag.</param>
+    /// <param name="options">Dry run, tag guard and move rules, parallelism, retries.</param>
+    /// <param name="ct">Cancels the copy; a tag is never left half-written (it is written last, in one request).</param>
+    /// <returns>What was done, with counts, bytes and request numbers.</returns>
+    /// <exception cref="PromotionException">The source is missing, a blob is corrupt, or the registry refuses a write.</exception>
+    /// <exception cref="PromotionConflictException">The destination tag may not move, or another run moved it during the copy.</exception>
     public Task<CopyResult> CopyAsync(ImageReference source, ImageReference destination, CopyOptions options, CancellationToken ct) =>
         CopyAsync(new RegistrySource(Client(source.Registry), source.Repository), source.Identifier, destination, options, ct);
 
+    /// <summary>Copies an image from any source (a registry or an OCI layout) to <paramref name="destination"/>, digest unchanged.</summary>
+    /// <param name="source">Where to read from.</param>
+    /// <param name="sourceReference">A tag or a digest in <paramref name="source"/>.</param>
+    /// <param name="destination">Where to write it: repository and tag.</param>
+    /// <param name="options">Dry run, tag guard and move rules, parallelism, retries.</param>
+    /// <param name="ct">Cancels the copy; the tag is written last, so cancellation never leaves it pointing at a partial image.</param>
+    /// <returns>What was done, with counts, bytes and request numbers.</returns>
+    /// <exception cref="PromotionException">The source is missing, a blob is corrupt, or the registry refuses a write.</exception>
+    /// <exception cref="PromotionConflictException">The destination tag may not move, or another run moved it during the copy.</exception>
     public async Task<CopyResult> CopyAsync(IImageSource source, string sourceReference, ImageReference destination,
         CopyOptions options, CancellationToken ct)
     {

@@ -12,10 +12,14 @@ public sealed class LayoutSource(string directory) : IImageSource
 {
     private const string RefName = "org.opencontainers.image.ref.name";
 
+    /// <inheritdoc/>
     public string Name => "oci:" + directory;
+    /// <inheritdoc/>
     public string? Registry => null;
+    /// <inheritdoc/>
     public string? Repository => null;
 
+    /// <inheritdoc/>
     public async Task<Manifest> GetManifestAsync(string reference, Digest? expected, CancellationToken ct)
     {
         var digest = expected ?? (Digest.TryParse(reference, out var d) ? d : await ResolveTagAsync(reference, ct).ConfigureAwait(false));
@@ -29,6 +33,7 @@ public sealed class LayoutSource(string directory) : IImageSource
         return Manifest.Parse(bytes, null, $"{Name}@{digest}", digest);
     }
 
+    /// <inheritdoc/>
     public Task<BlobStream> OpenBlobAsync(Descriptor blob, CancellationToken ct)
     {
         var path = BlobPath(blob.Digest);
@@ -38,6 +43,7 @@ public sealed class LayoutSource(string directory) : IImageSource
         return Task.FromResult(new BlobStream(s, null));
     }
 
+    /// <inheritdoc/>
     public Task<bool> HasBlobAsync(Descriptor blob, CancellationToken ct) => Task.FromResult(File.Exists(BlobPath(blob.Digest)));
 
     /// <summary>True when the layout exists and holds an image under <paramref name="tag"/>.</summary>

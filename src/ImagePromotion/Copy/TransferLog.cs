@@ -14,11 +14,13 @@ namespace ImagePromotion.Copy;
 /// </summary>
 public sealed class TransferLog(IPipelineLog log, TimeProvider? clock = null) : IObserver<TransferEvent>
 {
+    /// <summary>Least time between two progress lines for one destination.</summary>
     public static readonly TimeSpan ProgressInterval = TimeSpan.FromSeconds(10);
 
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
     private readonly ConcurrentDictionary<string, DateTimeOffset> _lastProgress = new(StringComparer.Ordinal);
 
+    /// <summary>The log written to.</summary>
     public IPipelineLog Log => log;
 
     /// <summary>Subscribes a log writer to <paramref name="events"/> once per log (a second copier on the same transport and log adds none).</summary>
@@ -31,6 +33,7 @@ public sealed class TransferLog(IPipelineLog log, TimeProvider? clock = null) : 
         }
     }
 
+    /// <summary>Writes the line an event calls for (blob start and finish, retry, throttled progress); other events are ignored.</summary>
     public void OnNext(TransferEvent value)
     {
         switch (value)
@@ -59,7 +62,9 @@ public sealed class TransferLog(IPipelineLog log, TimeProvider? clock = null) : 
         }
     }
 
+    /// <summary>Ignored: the transport never reports errors through the observer.</summary>
     public void OnError(Exception error) { }
 
+    /// <summary>Ignored: nothing to flush.</summary>
     public void OnCompleted() { }
 }

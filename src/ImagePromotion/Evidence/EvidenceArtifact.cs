@@ -13,12 +13,18 @@ namespace ImagePromotion.Evidence;
 /// </summary>
 public static class EvidenceTypes
 {
+    /// <summary>Earlier versions' artifact type of an unsigned scan result.</summary>
     public const string ScanResult = Scanning.ScanResult.ArtifactMediaType;
+    /// <summary>Earlier versions' artifact type of an unsigned promotion record.</summary>
     public const string PromotionRecord = "application/vnd.imagepromotion.promotion-record.v1+json";
+    /// <summary>Earlier versions' artifact type of an unsigned approval decision.</summary>
     public const string ApprovalDecision = "application/vnd.imagepromotion.approval.v1+json";
+    /// <summary>A Sigstore bundle v0.3: a signed in-toto statement.</summary>
     public const string Bundle = SigstoreBundle.MediaType;
+    /// <summary>A bare (unsigned) in-toto statement.</summary>
     public const string Statement = InTotoStatement.PayloadType;
 
+    /// <summary>A human name for an artifact type in listings (<c>scan result</c>, <c>Sigstore bundle</c>); an unknown type is returned as-is.</summary>
     public static string Describe(string? artifactType) => artifactType switch
     {
         ScanResult => "scan result",
@@ -48,11 +54,13 @@ public static class EvidenceAnnotations
 {
     /// <summary>cosign's annotations for a bundle referrer (pkg/oci/remote/write.go, WriteAttestationNewBundleFormat).</summary>
     public const string BundleContent = "dev.sigstore.bundle.content";
+    /// <summary>cosign's annotation naming the predicate type of a bundle referrer.</summary>
     public const string BundlePredicateType = "dev.sigstore.bundle.predicateType";
     /// <summary>BuildKit's annotation for an in-toto statement layer.</summary>
     public const string StatementPredicateType = "in-toto.io/predicate-type";
     /// <summary>sha256 of the statement bytes and the signer's key id ("unsigned" when none): a re-run that would sign the same statement writes nothing.</summary>
     public const string StatementDigest = "org.imagepromotion.statement.digest";
+    /// <summary>The key id that signed the piece, or <c>unsigned</c>.</summary>
     public const string Signer = "org.imagepromotion.signer";
 }
 
@@ -62,11 +70,17 @@ public static class EvidenceAnnotations
 /// </summary>
 public static class EvidenceArtifact
 {
+    /// <summary>The OCI annotation holding the artifact's creation time (RFC 3339, UTC, whole seconds).</summary>
     public const string CreatedAnnotation = "org.opencontainers.image.created";
     /// <summary>The empty JSON object <c>{}</c> the spec prescribes as config for artifacts with no config.</summary>
     public static readonly byte[] EmptyConfig = "{}"u8.ToArray();
+    /// <summary>Descriptor of <see cref="EmptyConfig"/>: media type <c>application/vnd.oci.empty.v1+json</c>, 2 bytes.</summary>
     public static readonly Descriptor EmptyDescriptor = new(MediaTypes.OciEmpty, Digest.Sha256(EmptyConfig), 2);
 
+    /// <summary>The artifact manifest for <paramref name="piece"/>: its content as the one layer, the empty config, <c>subject</c> = <paramref name="subject"/>, annotations sorted by key so the same input gives the same bytes.</summary>
+    /// <param name="subject">Descriptor of the image manifest the evidence is about.</param>
+    /// <param name="piece">Artifact type, content and extra annotations.</param>
+    /// <param name="created">Written to <see cref="CreatedAnnotation"/>, truncated to whole seconds in UTC.</param>
     public static Manifest Build(Descriptor subject, EvidencePiece piece, DateTimeOffset created)
     {
         var annotations = new JsonObject { [CreatedAnnotation] = created.UtcDateTime.ToString("yyyy-MM-ddTHH:mm:ssZ") };

@@ -14,6 +14,8 @@ public sealed record EvidenceInspection(ImageReference Image, IReadOnlyList<Judg
     public IReadOnlyList<JudgedEvidence> Failed => Pieces.Where(p => p.Entry.Format != EvidenceFormat.Other
         && p.Verdict.Trust is EvidenceTrust.BadSignature or EvidenceTrust.OtherSubject or EvidenceTrust.WrongKind or EvidenceTrust.Malformed).ToArray();
 
+    /// <summary>Throws when any piece failed verification (see <see cref="Failed"/>); unsigned and untrusted pieces do not.</summary>
+    /// <exception cref="PromotionException">One line listing each failed piece's digest, verdict and reason.</exception>
     public void ThrowIfAnyFailed()
     {
         if (Failed.Count == 0) return;
@@ -30,6 +32,8 @@ public sealed class EvidenceInspector(RegistryTransport transport, IPipelineLog 
 {
     /// <param name="trusted">The keys to verify signatures with; <see cref="TrustedKeys.None"/>: no trust configured, nothing is trusted.</param>
     /// <param name="trustSource">Where the trusted keys came from, for the header line.</param>
+    /// <param name="image">The image whose evidence is listed, by tag or digest; a tag is resolved to its digest first.</param>
+    /// <param name="ct">Cancels the registry reads.</param>
     public async Task<EvidenceInspection> InspectAsync(ImageReference image, TrustedKeys trusted, string trustSource, CancellationToken ct)
     {
         var client = new RegistryClient(transport, image.Registry);

@@ -22,6 +22,7 @@ public enum EvidenceFormat
 /// <summary>A piece of evidence found next to an image: the referrer descriptor (its artifact manifest) and what the index says it is.</summary>
 public sealed record EvidenceEntry(Descriptor Manifest, string? ArtifactType, DateTimeOffset? Created)
 {
+    /// <summary>How the referrer holds its content, from its artifact type: a bundle, a bare statement, earlier unsigned JSON, or someone else's.</summary>
     public EvidenceFormat Format => ArtifactType switch
     {
         EvidenceTypes.Bundle => EvidenceFormat.SigstoreBundle,
@@ -37,6 +38,7 @@ public sealed record EvidenceEntry(Descriptor Manifest, string? ArtifactType, Da
     /// <summary>The kind the index claims: a claim until the piece is judged.</summary>
     public EvidenceKind? Kind => Format == EvidenceFormat.Legacy ? EvidenceKind.FromLegacyArtifactType(ArtifactType) : EvidenceKind.FromPredicateType(PredicateType);
 
+    /// <summary>What the piece is, for listings: the claimed kind's name, else the predicate type, else the artifact type.</summary>
     public string Description => Kind?.Name ?? (PredicateType is { } p ? "attestation " + p : EvidenceTypes.Describe(ArtifactType));
 }
 
@@ -58,6 +60,7 @@ public sealed record VerifiedEvidence(EvidenceEntry Entry, bool Verified, string
 /// <summary>A piece with its verdict. <see cref="Predicate"/> is the predicate JSON; it may count only when the verdict is trusted.</summary>
 public sealed record JudgedEvidence(EvidenceEntry Entry, EvidenceVerdict Verdict, byte[]? Predicate)
 {
+    /// <summary>True only when the verdict is <see cref="EvidenceTrust.Trusted"/>: the predicate may then count for a gate.</summary>
     public bool IsTrusted => Verdict.IsTrusted;
 }
 

@@ -11,6 +11,7 @@ public sealed class TrustedKeys
 {
     private readonly IReadOnlyDictionary<EvidenceKind, IReadOnlyList<VerificationKey>> _byKind;
 
+    /// <summary>Trust per kind, as the <c>trust:</c> configuration gives it; a kind missing from <paramref name="byKind"/> trusts no key.</summary>
     public TrustedKeys(IReadOnlyDictionary<EvidenceKind, IReadOnlyList<VerificationKey>> byKind) => _byKind = byKind;
 
     /// <summary>Nothing is trusted: every signed piece is "untrusted key".</summary>
@@ -23,6 +24,7 @@ public sealed class TrustedKeys
         return new(EvidenceKind.All.ToDictionary(k => k, _ => (IReadOnlyList<VerificationKey>)list));
     }
 
+    /// <summary>The keys trusted for <paramref name="kind"/>; empty when none.</summary>
     public IReadOnlyList<VerificationKey> For(EvidenceKind kind) => _byKind.GetValueOrDefault(kind) ?? [];
 
     /// <summary>
@@ -38,5 +40,6 @@ public sealed class TrustedKeys
         return new TrustedKeys(copy);
     }
 
+    /// <summary>True when no kind trusts any key: every signed piece is then untrusted.</summary>
     public bool IsEmpty => _byKind.Values.All(v => v.Count == 0);
 }

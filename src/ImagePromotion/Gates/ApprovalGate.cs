@@ -1,7 +1,17 @@
 namespace ImagePromotion.Gates;
 
 /// <summary>Review states as GitHub's pull request review API reports them.</summary>
-public enum ReviewState { Approved, ChangesRequested, Commented, Dismissed }
+public enum ReviewState
+{
+    /// <summary><c>APPROVED</c>: counts toward the policy's approvals when on the pull request's head commit.</summary>
+    Approved,
+    /// <summary><c>CHANGES_REQUESTED</c>: when it is the reviewer's latest verdict, the reviewer is not counted.</summary>
+    ChangesRequested,
+    /// <summary><c>COMMENTED</c>: no verdict; an earlier approval by the same reviewer stands (as on GitHub).</summary>
+    Commented,
+    /// <summary><c>DISMISSED</c>: the approval was withdrawn; the reviewer is not counted.</summary>
+    Dismissed,
+}
 
 /// <summary>One pull request review: who, what verdict, on which commit, when.</summary>
 public sealed record Review(string Login, ReviewState State, string CommitId, DateTimeOffset SubmittedAt);

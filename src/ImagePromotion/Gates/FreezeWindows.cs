@@ -21,6 +21,7 @@ public abstract record FreezeWindow(string Name, string TimeZoneId)
 public sealed record WeeklyFreezeWindow(string Name, string TimeZoneId, IReadOnlyCollection<DayOfWeek> Days, TimeOnly Start, TimeOnly End)
     : FreezeWindow(Name, TimeZoneId)
 {
+    /// <inheritdoc/>
     public override bool Contains(DateTimeOffset instant, TimeZoneInfo zone)
     {
         var local = TimeZoneInfo.ConvertTime(instant, zone).DateTime;
@@ -31,6 +32,7 @@ public sealed record WeeklyFreezeWindow(string Name, string TimeZoneId, IReadOnl
         return crossesMidnight && Days.Contains(local.AddDays(-1).DayOfWeek) && time < End;
     }
 
+    /// <summary><c>'name' (Mon/Fri 18:00-06:00 next day Europe/Berlin)</c>: days Monday first, times in the window's zone.</summary>
     public override string Describe() =>
         $"'{Name}' ({string.Join("/", Days.OrderBy(d => ((int)d + 6) % 7).Select(d => d.ToString()[..3]))} "
         + $"{Start:HH\\:mm}-{End:HH\\:mm}{(End <= Start ? " next day" : "")} {TimeZoneId})";
@@ -44,9 +46,11 @@ public sealed record WeeklyFreezeWindow(string Name, string TimeZoneId, IReadOnl
 public sealed record DateRangeFreezeWindow(string Name, string TimeZoneId, DateTime StartLocal, DateTime EndLocal)
     : FreezeWindow(Name, TimeZoneId)
 {
+    /// <inheritdoc/>
     public override bool Contains(DateTimeOffset instant, TimeZoneInfo zone) =>
         instant >= ToInstant(StartLocal, zone) && instant < ToInstant(EndLocal, zone);
 
+    /// <summary><c>'name' (2026-12-20 00:00 to 2027-01-04 00:00 Europe/Berlin)</c>: local start and exclusive end in the window's zone.</summary>
     public override string Describe() =>
         $"'{Name}' ({StartLocal.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} to "
         + $"{EndLocal.ToString("yyyy-MM-dd HH:mm", CultureInfo.InvariantCulture)} {TimeZoneId})";
@@ -69,6 +73,7 @@ public sealed record DateRangeFreezeWindow(string Name, string TimeZoneId, DateT
 /// <summary>The freeze windows of one environment, judged against an injected clock.</summary>
 public sealed class FreezeCalendar
 {
+    /// <summary>The gate name in results and records.</summary>
     public const string GateName = "freeze-window";
 
     private readonly List<(FreezeWindow Window, TimeZoneInfo Zone)> _windows = new();
@@ -86,6 +91,7 @@ public sealed class FreezeCalendar
         }
     }
 
+    /// <summary>The windows as configured, in configuration order.</summary>
     public IReadOnlyList<FreezeWindow> Windows => _windows.Select(w => w.Window).ToArray();
 
     /// <summary>Fails when the current instant is inside any window, naming every active window.</summary>

@@ -8,8 +8,10 @@ namespace ImagePromotion.Gates;
 /// </summary>
 public sealed record PromotionPolicy
 {
+    /// <summary>Most approvals a policy may require (Devtron's approver count is 0 to 6).</summary>
     public const int MaxApprovals = 6;
 
+    /// <summary>The policy's name in <c>policies:</c>, used in gate reasons and <c>apply:</c>.</summary>
     public required string Name { get; init; }
 
     /// <summary>Images matching this CEL condition are eligible (Devtron passCondition).</summary>

@@ -9,7 +9,9 @@ namespace ImagePromotion.Gates;
 /// </summary>
 public sealed class PromotionPolicyEvaluator
 {
+    /// <summary>The gate name of the pass/fail conditions in results and records.</summary>
     public const string ConditionsGate = "conditions";
+    /// <summary>The gate name of the promotion-path check in results and records.</summary>
     public const string PathGate = "promotion-path";
 
     private readonly CelExpression? _pass;
@@ -18,6 +20,7 @@ public sealed class PromotionPolicyEvaluator
 
     /// <summary>Validates the policy and compiles its conditions once; throws PromotionException if invalid.</summary>
     /// <param name="clock">Source of the CEL <c>now</c> variable and of image age derived from build time.</param>
+    /// <param name="policy">The policy to apply; validated here.</param>
     public PromotionPolicyEvaluator(PromotionPolicy policy, TimeProvider? clock = null)
     {
         _clock = clock ?? TimeProvider.System;
@@ -28,6 +31,7 @@ public sealed class PromotionPolicyEvaluator
         _fail = policy.Compile(policy.FailCondition, "failCondition");
     }
 
+    /// <summary>The policy applied, as validated.</summary>
     public PromotionPolicy Policy { get; }
 
     /// <summary>All gates this policy owns, in a stable order: conditions, promotion path, approvals (if given).</summary>
@@ -41,6 +45,7 @@ public sealed class PromotionPolicyEvaluator
         return results;
     }
 
+    /// <summary>Judges the pass and fail conditions: fail wins when both match, neither set passes every image, and a condition that errors (an unknown variable, a type mismatch) fails with the error as the reason.</summary>
     public GateResult EvaluateConditions(PromotionVariables variables)
     {
         ArgumentNullException.ThrowIfNull(variables);

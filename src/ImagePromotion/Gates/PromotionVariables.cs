@@ -8,6 +8,7 @@ namespace ImagePromotion.Gates;
 /// </summary>
 public sealed record PromotionVariables
 {
+    /// <summary>The severities the <c>scan</c> variable has counts for, most severe first (CEL: <c>scan.critical</c> … <c>scan.low</c>).</summary>
     public static readonly IReadOnlyList<string> Severities = ["critical", "high", "medium", "low"];
 
     /// <summary>Target environment of the promotion (CEL: <c>environment</c>).</summary>
@@ -16,11 +17,17 @@ public sealed record PromotionVariables
     /// <summary>Environment the image is promoted from; null when it comes straight from the CI build.</summary>
     public string? SourceEnvironment { get; init; }
 
+    /// <summary>Git branch the image was built from (CEL: <c>branch</c>, also <c>branchName</c> as in Devtron).</summary>
     public string? Branch { get; init; }
+    /// <summary>Full commit SHA the image was built from (CEL: <c>commit</c>).</summary>
     public string? Commit { get; init; }
+    /// <summary>Image repository, <c>host/path</c> (CEL: <c>repository</c>).</summary>
     public string? Repository { get; init; }
+    /// <summary>Manifest digest being promoted, <c>sha256:…</c> (CEL: <c>digest</c>).</summary>
     public string? Digest { get; init; }
+    /// <summary>Tags the image has (CEL: <c>tags</c>, a list of strings).</summary>
     public IReadOnlyList<string> Tags { get; init; } = [];
+    /// <summary>OCI config labels of the image (CEL: <c>labels</c>, a string map).</summary>
     public IReadOnlyDictionary<string, string> Labels { get; init; } = new Dictionary<string, string>();
 
     /// <summary>
@@ -35,8 +42,11 @@ public sealed record PromotionVariables
     /// <summary>Vulnerability counts by severity; null when no scan is known (CEL: <c>scan.critical</c>, ...).</summary>
     public IReadOnlyDictionary<string, long>? ScanCounts { get; init; }
 
+    /// <summary>Who triggered the image build, a CI login (CEL: <c>builder</c>), for separation-of-duties rules.</summary>
     public string? Builder { get; init; }
+    /// <summary>Who asked for the promotion (CEL: <c>requester</c>).</summary>
     public string? Requester { get; init; }
+    /// <summary>Who will deploy, the CI actor of this run (CEL: <c>deployer</c>).</summary>
     public string? Deployer { get; init; }
 
     /// <summary>Further variables a host wants to expose; they cannot replace the built-in names.</summary>

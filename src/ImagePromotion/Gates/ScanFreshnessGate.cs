@@ -50,6 +50,8 @@ public sealed class ScanFreshnessGate(TimeSpan maxAge, TimeProvider? clock = nul
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     /// <summary>Pass when <paramref name="scan"/> is a passing scan of <paramref name="candidate"/> younger than the limit.</summary>
+    /// <param name="candidate">The digest being promoted.</param>
+    /// <param name="scan">The newest scan result the caller counts; null when there is none.</param>
     /// <param name="trusted">True when the caller counted trusted evidence only (the reasons then say "trusted").</param>
     public GateResult Evaluate(Digest candidate, ScanSummary? scan, bool trusted = false)
     {

@@ -17,6 +17,7 @@ public sealed class CommandSafeWriter(TextWriter inner) : TextWriter
     // True after a fragment of the current line was already written: the rest of it cannot start a command any more.
     private bool _midLine;
 
+    /// <summary>The inner writer's encoding.</summary>
     public override Encoding Encoding => inner.Encoding;
 
     /// <summary>
@@ -38,6 +39,7 @@ public sealed class CommandSafeWriter(TextWriter inner) : TextWriter
     /// <summary>Flush the inner writer after every line (a console should show lines as they come).</summary>
     public bool AutoFlushLines { get; init; }
 
+    /// <inheritdoc/>
     public override void Write(char value)
     {
         lock (_gate)
@@ -51,17 +53,20 @@ public sealed class CommandSafeWriter(TextWriter inner) : TextWriter
         }
     }
 
+    /// <inheritdoc/>
     public override void Write(string? value)
     {
         if (string.IsNullOrEmpty(value)) return;
         lock (_gate) foreach (var c in value) Write(c);
     }
 
+    /// <inheritdoc/>
     public override void Write(char[] buffer, int index, int count)
     {
         lock (_gate) for (var i = index; i < index + count; i++) Write(buffer[i]);
     }
 
+    /// <inheritdoc/>
     public override void WriteLine(string? value)
     {
         lock (_gate)
@@ -71,6 +76,7 @@ public sealed class CommandSafeWriter(TextWriter inner) : TextWriter
         }
     }
 
+    /// <summary>Writes a held fragment only when it can no longer become a workflow command, then flushes the inner writer.</summary>
     public override void Flush()
     {
         lock (_gate)
@@ -105,6 +111,7 @@ public sealed class CommandSafeWriter(TextWriter inner) : TextWriter
         if (AutoFlushLines && end == '\n') inner.Flush();
     }
 
+    /// <summary>Flushes (see <see cref="Flush"/>) when <paramref name="disposing"/>; the inner writer is not disposed.</summary>
     protected override void Dispose(bool disposing)
     {
         if (disposing) Flush();

@@ -7,6 +7,7 @@ namespace ImagePromotion.Logging;
 /// </summary>
 public sealed class SecretRedactor
 {
+    /// <summary>The process-wide redactor every host and client registers with.</summary>
     public static SecretRedactor Shared { get; } = new();
 
     private readonly object _gate = new();
@@ -15,6 +16,7 @@ public sealed class SecretRedactor
     /// <summary>Raised when a secret is registered, so a CI host can mask it (GitHub's add-mask).</summary>
     public event Action<string>? SecretAdded;
 
+    /// <summary>Registers a secret; null, empty and values under 4 characters are ignored (they would redact ordinary words). Raises <see cref="SecretAdded"/> once per new value.</summary>
     public void Add(string? secret)
     {
         // Very short values would redact ordinary words; no real credential is that short.
@@ -28,6 +30,7 @@ public sealed class SecretRedactor
         SecretAdded?.Invoke(secret);
     }
 
+    /// <summary><paramref name="text"/> with every registered secret replaced by <c>***</c>, longest first; empty for null.</summary>
     public string Redact(string? text)
     {
         if (string.IsNullOrEmpty(text)) return text ?? string.Empty;

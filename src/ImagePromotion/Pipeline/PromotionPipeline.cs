@@ -48,6 +48,9 @@ public sealed class PromotionPipeline(PromotionSession session, TimeProvider? cl
 
     /// <summary>Scans <paramref name="image"/>, or the commit's image of every selected application in the first environment.</summary>
     /// <param name="scannerPath">PATH used to look for scanners (tests); null: this process's PATH.</param>
+    /// <param name="selection">The applications to scan; used when <paramref name="image"/> is null.</param>
+    /// <param name="image">One image to scan (a tag or a digest); null scans the selection.</param>
+    /// <param name="ct">Cancels the scan and stops running scanners.</param>
     public async Task<IReadOnlyList<ScanOutcome>> ScanAsync(ReleaseSelection selection, ImageReference? image, CancellationToken ct, string? scannerPath = null) =>
         image is null ? await new ScanImage(session, _clock).RunAsync(selection, ct, scannerPath).ConfigureAwait(false)
             : [await new ScanImage(session, _clock).RunAsync(image, ct, scannerPath).ConfigureAwait(false)];
@@ -57,11 +60,19 @@ public sealed class PromotionPipeline(PromotionSession session, TimeProvider? cl
     /// group in one run, each with its own gates), or only into <paramref name="environment"/> when given.
     /// </summary>
     /// <param name="from">The source environment; null: each target's <c>from:</c>.</param>
+    /// <param name="selection">The applications to promote (default all).</param>
+    /// <param name="into">The environment or group to promote into (<c>staging</c>, <c>production</c>).</param>
+    /// <param name="environment">One environment of the group (<c>--environment=NAME</c>); null: all of them.</param>
+    /// <param name="autoMerge">Overrides the environment's auto-merge of the GitOps pull request; null: as configured.</param>
+    /// <param name="ct">Cancels the run.</param>
     public async Task<PhaseResult> PromoteAsync(ReleaseSelection selection, string into, string? environment, string? from, bool? autoMerge, CancellationToken ct) =>
         await RunAsync(await Planner.PlanPromotionAsync(selection, Targets(into, environment), from, autoMerge, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
 
     /// <summary>Tags what the release environments run <c>release-YYYYMMDD-HHMMSS</c>, the same tag on every image.</summary>
     /// <param name="environment">Only this environment of the release group; null: every one.</param>
+    /// <param name="selection">The applications to tag (default all).</param>
+    /// <param name="now">The instant the tag is named after, in UTC.</param>
+    /// <param name="ct">Cancels the run.</param>
     public async Task<PhaseResult> ReleaseTagAsync(ReleaseSelection selection, string? environment, DateTimeOffset now, CancellationToken ct) =>
         await RunAsync(await Planner.PlanReleaseTagAsync(selection, Targets(session.Config.Release.Environment, environment), now, ct).ConfigureAwait(false), ct).ConfigureAwait(false);
 

@@ -10,18 +10,23 @@ namespace ImagePromotion.Port;
 /// </summary>
 public sealed record PortActionInputs
 {
+    /// <summary>The Port action run id (<c>port_payload.runId</c>), to report progress to.</summary>
     public string? RunId { get; init; }
     /// <summary>The running service the action was run on (the staging runtime).</summary>
     public string? SourceRuntime { get; init; }
     /// <summary>The image entity the source runtime runs: what gets promoted.</summary>
     public string? SourceImage { get; init; }
+    /// <summary>The service entity the source runtime belongs to (its <c>service</c> relation).</summary>
     public string? Service { get; init; }
     /// <summary>The production running_service entity to point at the image.</summary>
     public string? ProductionRuntime { get; init; }
     /// <summary>The manifest path of the production runtime in the GitOps repository (properties.gitPath).</summary>
     public string? ProductionGitPath { get; init; }
+    /// <summary>E-mail of the Port user who ran the action (<c>port_payload.trigger.by.user.email</c>).</summary>
     public string? TriggeredByEmail { get; init; }
 
+    /// <summary>Reads <c>PORT_ENTITY</c>, <c>PORT_PRODUCTION_RUNTIME</c> and <c>PORT_PAYLOAD</c> (JSON, as the workflow passes them); missing or blank variables leave their fields null.</summary>
+    /// <exception cref="PromotionException">A variable is set but not the JSON Port sends.</exception>
     public static PortActionInputs FromEnvironment(IReadOnlyDictionary<string, string?> environment)
     {
         string? Get(string name) => environment.TryGetValue(name, out var v) && !string.IsNullOrWhiteSpace(v) ? v : null;

@@ -24,6 +24,11 @@ public sealed class PortClient : IDisposable
     private string? _token;
     private DateTimeOffset _tokenExpires;
 
+    /// <summary>A client for Port's API as <paramref name="options"/>' client id; the secret is registered with the redactor first.</summary>
+    /// <param name="options">Base URL, credentials and per-request timeout.</param>
+    /// <param name="http">An HTTP client to use (tests); null: a client of its own, disposed with this one.</param>
+    /// <param name="time">Clock for token expiry; null: the system clock.</param>
+    /// <exception cref="PromotionException">The client id or secret is empty.</exception>
     public PortClient(PortOptions options, HttpClient? http = null, TimeProvider? time = null)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -40,6 +45,7 @@ public sealed class PortClient : IDisposable
         _time = time ?? TimeProvider.System;
     }
 
+    /// <summary>The API root calls go to (US or EU region).</summary>
     public Uri BaseUrl => _options.BaseUrl;
 
     /// <summary>POST /v1/actions/runs/{run_id}/logs; a termination status here also ends the run.</summary>
@@ -235,6 +241,7 @@ public sealed class PortClient : IDisposable
             throw new PromotionException($"Port {what} is empty: pass {fix}");
     }
 
+    /// <summary>Disposes the HTTP client when this client created it.</summary>
     public void Dispose()
     {
         if (_ownsHttp) _http.Dispose();
@@ -245,6 +252,11 @@ public sealed class PortClient : IDisposable
 /// <summary>Port refused or could not take a call. <see cref="IsOutage"/> separates "Port is down" from "we asked wrong".</summary>
 public sealed class PortApiException : PromotionException
 {
+    /// <summary>A refused or failed call.</summary>
+    /// <param name="message">One line naming the call and the fix.</param>
+    /// <param name="statusCode">Port's HTTP status; null when no answer came.</param>
+    /// <param name="isOutage">True for no answer, a timeout, 5xx or 429: Port is unavailable rather than the request wrong.</param>
+    /// <param name="inner">The transport error, if any.</param>
     public PortApiException(string message, int? statusCode, bool isOutage, Exception? inner = null)
         : base(message, inner!)
     {
@@ -252,6 +264,8 @@ public sealed class PortApiException : PromotionException
         IsOutage = isOutage;
     }
 
+    /// <summary>Port's HTTP status; null when no answer came (timeout, connection refused).</summary>
     public int? StatusCode { get; }
+    /// <summary>True when Port is unavailable (no answer, timeout, 5xx, 429) rather than the request wrong.</summary>
     public bool IsOutage { get; }
 }

@@ -7,16 +7,22 @@ namespace ImagePromotion.Port;
 /// <summary>How a Port action run ended; Port spells these SUCCESS and FAILURE.</summary>
 public enum PortRunStatus
 {
+    /// <summary>The run succeeded (<c>SUCCESS</c>).</summary>
     Success,
+    /// <summary>The run failed (<c>FAILURE</c>).</summary>
     Failure,
 }
 
 /// <summary>A catalog entity as Port's entities API returns and accepts it.</summary>
 public sealed record PortEntity
 {
+    /// <summary>The entity's unique identifier within its blueprint.</summary>
     [JsonPropertyName("identifier")] public required string Identifier { get; init; }
+    /// <summary>Display title.</summary>
     [JsonPropertyName("title")] public string? Title { get; init; }
+    /// <summary>The blueprint identifier (<c>running_service</c>, <c>image</c>).</summary>
     [JsonPropertyName("blueprint")] public string? Blueprint { get; init; }
+    /// <summary>Property identifier to value, as the blueprint defines them.</summary>
     [JsonPropertyName("properties")] public JsonObject Properties { get; init; } = new();
     /// <summary>Relation identifier to the related entity identifier (a string), or an array for many-relations.</summary>
     [JsonPropertyName("relations")] public JsonObject Relations { get; init; } = new();
@@ -25,6 +31,7 @@ public sealed record PortEntity
     public string? Relation(string name) =>
         Relations.TryGetPropertyValue(name, out var node) && node is JsonValue value && value.TryGetValue<string>(out var s) ? s : null;
 
+    /// <summary>A string property's value; null when absent or not a string.</summary>
     public string? Property(string name) =>
         Properties.TryGetPropertyValue(name, out var node) && node is JsonValue value && value.TryGetValue<string>(out var s) ? s : null;
 }

@@ -5,10 +5,14 @@ public sealed record PortOptions
 {
     /// <summary>Port's US region; the EU region is <see cref="EuBaseUrl"/>.</summary>
     public static readonly Uri DefaultBaseUrl = new("https://api.getport.io");
+    /// <summary>Port's EU region API root.</summary>
     public static readonly Uri EuBaseUrl = new("https://api.port.io");
 
+    /// <summary>Port client id (<c>PORT_CLIENT_ID</c>, from Port's Credentials page).</summary>
     public required string ClientId { get; init; }
+    /// <summary>Port client secret (<c>PORT_CLIENT_SECRET</c>); registered with the redactor, never printed.</summary>
     public required string ClientSecret { get; init; }
+    /// <summary>The API root; <see cref="DefaultBaseUrl"/> (US) unless the account is in the EU.</summary>
     public Uri BaseUrl { get; init; } = DefaultBaseUrl;
 
     /// <summary>Per request. Port only reports on a promotion, so a slow Port must not hold the pipeline.</summary>

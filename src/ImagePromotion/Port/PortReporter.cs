@@ -9,7 +9,9 @@ namespace ImagePromotion.Port;
 /// </summary>
 public sealed class PortReporter : IDisposable
 {
+    /// <summary>The blueprint of the runtime entities that are pointed at images.</summary>
     public const string RunningServiceBlueprint = "running_service";
+    /// <summary>The relation from a running service to the image it runs.</summary>
     public const string ImageRelation = "image";
 
     private readonly PortClient? _client;
@@ -17,6 +19,10 @@ public sealed class PortReporter : IDisposable
     private bool _unavailable;
     private bool _credentialsRejected;
 
+    /// <summary>A reporter on <paramref name="client"/>; null turns every call into a no-op.</summary>
+    /// <param name="client">The Port client; null: Port is not configured.</param>
+    /// <param name="runId">The action run to report to; blank: no run reports.</param>
+    /// <param name="log">Where warnings go when Port does not take a report.</param>
     public PortReporter(PortClient? client, string? runId, IPipelineLog log)
     {
         _client = client;
@@ -41,7 +47,9 @@ public sealed class PortReporter : IDisposable
 
     /// <summary>The Port action run this pipeline run reports to (port_payload.runId), if any.</summary>
     public string? RunId { get; }
+    /// <summary>True when progress is reported to an action run (credentials and a run id).</summary>
     public bool ReportsRun => _client is not null && RunId is not null;
+    /// <summary>True when catalog entities are updated (credentials given).</summary>
     public bool UpdatesCatalog => _client is not null;
 
     /// <summary>Adds a line to the run's log in Port.</summary>
@@ -108,5 +116,6 @@ public sealed class PortReporter : IDisposable
         }
     }
 
+    /// <summary>Disposes the Port client.</summary>
     public void Dispose() => _client?.Dispose();
 }

@@ -9,13 +9,16 @@ namespace ImagePromotion.Registry;
 /// </summary>
 public sealed partial record ImageReference
 {
+    /// <summary>Docker Hub's registry name, used when a reference names no registry.</summary>
     public const string DockerHub = "docker.io";
 
     /// <summary>Registry host with optional port, e.g. <c>127.0.0.1:5000</c> or <c>docker.io</c>.</summary>
     public string Registry { get; }
     /// <summary>Repository path inside the registry, e.g. <c>library/nginx</c>.</summary>
     public string Repository { get; }
+    /// <summary>The tag, if the reference has one (at most 128 characters of letters, digits, <c>_</c>, <c>.</c>, <c>-</c>).</summary>
     public string? Tag { get; }
+    /// <summary>The manifest digest, if the reference is pinned (<c>@sha256:…</c>).</summary>
     public Digest? Digest { get; }
 
     private ImageReference(string registry, string repository, string? tag, Digest? digest)
@@ -32,16 +35,21 @@ public sealed partial record ImageReference
     /// <summary><c>registry/repository</c>, without tag or digest.</summary>
     public string Name => Registry + "/" + Repository;
 
+    /// <summary>The same repository at <paramref name="tag"/>, without a digest.</summary>
+    /// <exception cref="PromotionException">The tag is not a valid OCI tag.</exception>
     public ImageReference WithTag(string tag)
     {
         if (!TagShape().IsMatch(tag)) throw new PromotionException($"invalid tag '{tag}': use letters, digits, '_', '.' and '-', at most 128, not starting with '.' or '-'");
         return new(Registry, Repository, tag, null);
     }
 
+    /// <summary>The same repository pinned at <paramref name="digest"/>, without a tag.</summary>
     public ImageReference WithDigest(Digest digest) => new(Registry, Repository, null, digest);
 
+    /// <summary>The same repository with both a tag (for display) and a digest (what is fetched).</summary>
     public ImageReference WithTagAndDigest(string? tag, Digest digest) => new(Registry, Repository, tag, digest);
 
+    /// <summary><c>registry/repository[:tag][@digest]</c>, normalised (<c>docker.io/library/nginx:latest</c>).</summary>
     public override string ToString()
     {
         var s = Name;
@@ -53,6 +61,7 @@ public sealed partial record ImageReference
     /// <summary>True when the registry is a loopback address, where Docker allows plain HTTP.</summary>
     public bool IsLoopback => IsLoopbackHost(Registry);
 
+    /// <summary>True for <c>localhost</c> and loopback IP addresses (<c>127.0.0.1</c>, <c>[::1]</c>), with or without a port.</summary>
     public static bool IsLoopbackHost(string registry)
     {
         var host = registry;
@@ -70,12 +79,15 @@ public sealed partial record ImageReference
         return System.Net.IPAddress.TryParse(host, out var ip) && System.Net.IPAddress.IsLoopback(ip);
     }
 
+    /// <summary>As <see cref="Parse"/>, false instead of an exception.</summary>
     public static bool TryParse(string? text, out ImageReference? reference)
     {
         try { reference = Parse(text!); return true; }
         catch (PromotionException) { reference = null; return false; }
     }
 
+    /// <summary>Parses and normalises a reference as Docker does (<c>nginx</c> → <c>docker.io/library/nginx</c>; the tag defaults to none, see <see cref="Identifier"/>).</summary>
+    /// <exception cref="PromotionException">Empty, whitespace, or a name, tag or digest the distribution spec does not allow (the message names the part).</exception>
     public static ImageReference Parse(string text)
     {
         if (string.IsNullOrWhiteSpace(text))

@@ -11,15 +11,21 @@ public sealed class Manifest
     /// <summary>The distribution registry refuses manifests over 4 MiB; so do we, before reading one into memory.</summary>
     public const int MaxBytes = 4 * 1024 * 1024;
 
+    /// <summary>The manifest bytes exactly as served: what is pushed and what <see cref="Digest"/> is computed over.</summary>
     public byte[] Bytes { get; }
+    /// <summary>The manifest's media type (body <c>mediaType</c>, else the Content-Type the registry sent).</summary>
     public string MediaType { get; }
+    /// <summary>The digest of <see cref="Bytes"/>.</summary>
     public Digest Digest { get; }
     /// <summary>Index children (other manifests), in document order.</summary>
     public IReadOnlyList<Descriptor> Manifests { get; }
     /// <summary>Config then layers, for an image manifest; empty for an index.</summary>
     public IReadOnlyList<Descriptor> Blobs { get; }
+    /// <summary>The config descriptor of an image manifest; null for an index.</summary>
     public Descriptor? Config { get; }
+    /// <summary>The <c>subject</c> (OCI 1.1): the manifest this one is about, for referrers; null when none.</summary>
     public Descriptor? Subject { get; }
+    /// <summary>The <c>artifactType</c> (OCI 1.1), when set.</summary>
     public string? ArtifactType { get; }
 
     private Manifest(byte[] bytes, string mediaType, Digest digest, IReadOnlyList<Descriptor> manifests,
@@ -29,6 +35,7 @@ public sealed class Manifest
         Config = config; Subject = subject; ArtifactType = artifactType;
     }
 
+    /// <summary>A descriptor of this manifest (media type, digest, size in bytes), as a parent index or a referrer lists it.</summary>
     public Descriptor ToDescriptor() => new(MediaType, Digest, Bytes.Length);
 
     /// <summary>

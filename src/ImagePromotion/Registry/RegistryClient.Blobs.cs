@@ -10,6 +10,8 @@ public sealed record UploadSession(Uri Location, long MinChunkBytes);
 
 public sealed partial class RegistryClient
 {
+    /// <summary>HEAD on the blob: true when the repository holds it, false on 404.</summary>
+    /// <exception cref="RegistryException">Any other error answer, or no answer.</exception>
     public async Task<bool> BlobExistsAsync(string repository, Digest digest, CancellationToken ct)
     {
         using var request = Request(HttpMethod.Head, $"{repository}/blobs/{digest}", RequestScopes.Pull(repository));
@@ -38,6 +40,8 @@ public sealed partial class RegistryClient
         return Session(response, repository, RegistryOperation.MountBlob);
     }
 
+    /// <summary>Opens an upload session (<c>POST /v2/&lt;name&gt;/blobs/uploads/</c>).</summary>
+    /// <exception cref="RegistryException">The registry refuses (no push permission, quota) or does not answer.</exception>
     public async Task<UploadSession> StartUploadAsync(string repository, CancellationToken ct)
     {
         using var request = Request(HttpMethod.Post, $"{repository}/blobs/uploads/", RequestScopes.Push(repository));

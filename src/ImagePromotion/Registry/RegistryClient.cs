@@ -14,6 +14,7 @@ namespace ImagePromotion.Registry;
 /// </summary>
 public sealed partial class RegistryClient(RegistryTransport transport, string registry)
 {
+    /// <summary>The registry host with optional port, as named in references (<c>127.0.0.1:5000</c>, <c>docker.io</c>).</summary>
     public string Registry { get; } = registry;
     private readonly Uri _base = new($"https://{RegistryProfiles.ApiHost(registry)}/v2/");
 
@@ -42,6 +43,13 @@ public sealed partial class RegistryClient(RegistryTransport transport, string r
         return new Descriptor(response.Content.Headers.ContentType?.MediaType ?? "", digest, response.Content.Headers.ContentLength ?? -1);
     }
 
+    /// <summary>GET of a manifest with every supported type in <c>Accept</c>, kept as bytes; null on 404.</summary>
+    /// <param name="repository">Repository path (<c>team/app</c>).</param>
+    /// <param name="reference">A tag or a digest.</param>
+    /// <param name="expected">When known, the digest the bytes must hash to (otherwise the reference's own digest, or the <c>Docker-Content-Digest</c> header, is checked).</param>
+    /// <param name="ct">Cancels the request.</param>
+    /// <exception cref="RegistryException">An error answer other than 404, or no answer.</exception>
+    /// <exception cref="PromotionException">The bytes are over 4 MiB, do not match the digest, or are not a manifest type the engine copies.</exception>
     public async Task<Manifest?> GetManifestAsync(string repository, string reference, Digest? expected, CancellationToken ct)
     {
         using var request = Request(HttpMethod.Get, $"{repository}/manifests/{reference}", RequestScopes.Pull(repository));
@@ -82,6 +90,8 @@ public sealed partial class RegistryClient(RegistryTransport transport, string r
         return Digest.TryParse(Header(response, "Docker-Content-Digest"), out var d) ? d : manifest.Digest;
     }
 
+    /// <summary>Every tag of the repository, following <c>Link</c> pagination (1000 per page); empty when the repository does not exist.</summary>
+    /// <exception cref="RegistryException">An error answer other than 404, or no answer.</exception>
     public async Task<IReadOnlyList<string>> ListTagsAsync(string repository, CancellationToken ct)
     {
         var tags = new List<string>();

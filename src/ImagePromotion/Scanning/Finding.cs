@@ -8,18 +8,23 @@ public sealed record Finding
 {
     /// <summary>Vulnerability id (CVE-…, GHSA-…) or built-in rule id (private-key, root-user, …).</summary>
     public required string Id { get; init; }
+    /// <summary>How serious it is, on the one scale (<see cref="Scanning.Severity"/>).</summary>
     public required Severity Severity { get; init; }
     /// <summary>Who reported it: <c>builtin</c>, <c>trivy</c>, <c>grype</c>, or a SARIF tool name; <c>grype+trivy</c> when both did.</summary>
     public required string Source { get; init; }
     /// <summary>One line for a human; for secrets it holds the masked hint only.</summary>
     public required string Title { get; init; }
+    /// <summary>The vulnerable package's name, for vulnerability findings.</summary>
     public string? Package { get; init; }
+    /// <summary>The installed version of <see cref="Package"/>.</summary>
     public string? InstalledVersion { get; init; }
+    /// <summary>The first version that fixes it; null when no fix is known.</summary>
     public string? FixedVersion { get; init; }
     /// <summary>Layer digest a secret was found in.</summary>
     public string? Layer { get; init; }
     /// <summary>File path in the image filesystem (secrets) or the location a SARIF result names.</summary>
     public string? Path { get; init; }
+    /// <summary>1-based line in <see cref="Path"/>, when the source gives one.</summary>
     public int? Line { get; init; }
     /// <summary>Set by the policy when an unexpired allowlist entry covers this id; allowlisted findings do not count.</summary>
     public bool Allowlisted { get; init; }
@@ -65,13 +70,20 @@ public sealed record Finding
 /// <summary>How many counted (not allowlisted) findings there are of each severity.</summary>
 public sealed record SeverityCounts
 {
+    /// <summary>Counted critical findings.</summary>
     public int Critical { get; init; }
+    /// <summary>Counted high findings.</summary>
     public int High { get; init; }
+    /// <summary>Counted medium findings.</summary>
     public int Medium { get; init; }
+    /// <summary>Counted low findings.</summary>
     public int Low { get; init; }
+    /// <summary>Counted findings of unknown severity.</summary>
     public int Unknown { get; init; }
+    /// <summary>Counted informational findings.</summary>
     public int Info { get; init; }
 
+    /// <summary>The count for <paramref name="severity"/>.</summary>
     public int this[Severity severity] => severity switch
     {
         Severity.Critical => Critical,
@@ -82,8 +94,10 @@ public sealed record SeverityCounts
         _ => Info,
     };
 
+    /// <summary>All counted findings.</summary>
     public int Total => Critical + High + Medium + Low + Unknown + Info;
 
+    /// <summary>Counts <paramref name="counted"/> by severity; the caller passes only what counts (allowlisted ones left out).</summary>
     public static SeverityCounts Of(IEnumerable<Finding> counted)
     {
         var list = counted as IReadOnlyCollection<Finding> ?? counted.ToArray();

@@ -8,7 +8,9 @@ namespace ImagePromotion.Scanning;
 /// </summary>
 public sealed class ImageConfigInspector(BuiltInRuleSettings? settings = null)
 {
+    /// <summary>The OCI annotation/label key naming the source repository URL.</summary>
     public const string SourceLabel = "org.opencontainers.image.source";
+    /// <summary>The OCI annotation/label key naming the source revision (commit).</summary>
     public const string RevisionLabel = "org.opencontainers.image.revision";
 
     private readonly BuiltInRuleSettings _settings = settings ?? BuiltInRuleSettings.Default;

@@ -10,7 +10,9 @@ namespace ImagePromotion.Scanning;
 /// </summary>
 public sealed class ImageScan
 {
+    /// <summary>The scanner name of the built-in secret check in results.</summary>
     public const string SecretsCheck = "builtin-secrets";
+    /// <summary>The scanner name of the built-in config check in results.</summary>
     public const string ConfigCheck = "builtin-config";
 
     private readonly Digest _image;
@@ -28,6 +30,12 @@ public sealed class ImageScan
     private int _layersScanned;
     private bool _secretsFailed;
 
+    /// <summary>A scan of <paramref name="image"/>.</summary>
+    /// <param name="image">The manifest digest the result is about.</param>
+    /// <param name="policy">Thresholds and allowlist; <see cref="ScanPolicy.Default"/> (block criticals) when null.</param>
+    /// <param name="rules">Built-in rule overrides; defaults when null.</param>
+    /// <param name="clock">The time the result is stamped with and allowlist expiry is judged at; the system clock when null.</param>
+    /// <param name="log">Where skipped layers are logged; nothing when null.</param>
     public ImageScan(Digest image, ScanPolicy? policy = null, BuiltInRuleSettings? rules = null, TimeProvider? clock = null, IPipelineLog? log = null)
     {
         _image = image;
@@ -44,6 +52,10 @@ public sealed class ImageScan
         return this;
     }
 
+    /// <summary>Runs the config hygiene rules on the image config blob (JSON) and records the findings.</summary>
+    /// <param name="configJson">The config blob's bytes.</param>
+    /// <param name="configName">How messages name the blob.</param>
+    /// <exception cref="PromotionException">The blob is not a JSON object.</exception>
     public void InspectConfig(ReadOnlyMemory<byte> configJson, string configName = "image config")
     {
         var found = new ImageConfigInspector(_rules).Inspect(configJson, configName);
@@ -118,11 +130,13 @@ public sealed class ImageScan
         }
     }
 
+    /// <summary>Records a scanner that was not run and why; the result lists it.</summary>
     public void Skip(string scanner, string reason)
     {
         lock (_gate) _skipped.Add(new SkippedScanner(scanner, reason));
     }
 
+    /// <summary>Applies the policy to every finding so far and gives the result: failed on any exceeded threshold or failed scanner, or when nothing was scanned.</summary>
     public ScanResult Complete()
     {
         List<ScannerRun> runs;

@@ -8,6 +8,12 @@ namespace ImagePromotion.Scanning;
 
 /// <summary>What secret scanning saw in one layer blob.</summary>
 /// <param name="SkippedReason">Set when the layer could not be scanned at all (zstd, not a tarball); null when it was.</param>
+/// <param name="Layer">The layer's digest.</param>
+/// <param name="MediaType">The layer's media type, which says how it is compressed.</param>
+/// <param name="Findings">Secrets found, each with a masked hint, never the value.</param>
+/// <param name="FilesScanned">Regular files read.</param>
+/// <param name="LargeFilesSkipped">Files over <see cref="LayerSecretScanner.MaxFileSize"/> left unread.</param>
+/// <param name="BinaryFilesSkipped">Files whose first 8 KiB look binary, left unread.</param>
 public sealed record LayerScanResult(
     Digest Layer,
     string MediaType,
@@ -24,6 +30,7 @@ public sealed record LayerScanResult(
 /// </summary>
 public sealed class LayerSecretScanner(BuiltInRuleSettings? settings = null, IPipelineLog? log = null)
 {
+    /// <summary>Default of <see cref="MaxFileSize"/>: 10 MiB.</summary>
     public const long DefaultMaxFileSize = 10 * 1024 * 1024;
     private const int SniffSize = 8 * 1024;
 
@@ -32,6 +39,12 @@ public sealed class LayerSecretScanner(BuiltInRuleSettings? settings = null, IPi
     /// <summary>Files larger than this are skipped: real credential files are small, large files are data.</summary>
     public long MaxFileSize { get; init; } = DefaultMaxFileSize;
 
+    /// <summary>Reads the layer once (gzip or plain tar) and matches the secret rules line by line in each small text file.</summary>
+    /// <param name="layer">The layer's digest, recorded in findings.</param>
+    /// <param name="mediaType">The layer's media type; zstd and unknown types are skipped with the reason.</param>
+    /// <param name="blob">The layer bytes, read forward once.</param>
+    /// <param name="cancellationToken">Stops the read.</param>
+    /// <exception cref="PromotionException">The blob is not a readable (compressed) tarball.</exception>
     public async Task<LayerScanResult> ScanAsync(Digest layer, string mediaType, Stream blob, CancellationToken cancellationToken = default)
     {
         var compression = LayerMediaTypes.CompressionOf(mediaType);
@@ -146,9 +159,13 @@ internal enum LayerCompression { None, Gzip, Zstd }
 /// <summary>The layer media types of the OCI image spec and Docker's image manifest v2 schema 2.</summary>
 public static class LayerMediaTypes
 {
+    /// <summary>Uncompressed OCI layer.</summary>
     public const string OciTar = "application/vnd.oci.image.layer.v1.tar";
+    /// <summary>gzip-compressed OCI layer.</summary>
     public const string OciTarGzip = "application/vnd.oci.image.layer.v1.tar+gzip";
+    /// <summary>zstd-compressed OCI layer.</summary>
     public const string OciTarZstd = "application/vnd.oci.image.layer.v1.tar+zstd";
+    /// <summary>gzip-compressed Docker layer.</summary>
     public const string DockerTarGzip = "application/vnd.docker.image.rootfs.diff.tar.gzip";
 
     internal static LayerCompression? CompressionOf(string mediaType) => mediaType switch

@@ -36,6 +36,11 @@ public sealed record ScanJudgement(IReadOnlyDictionary<string, string> Rules, IR
     /// must have run and succeeded. The result says so in <see cref="ScanResult.Reasons"/>; its
     /// <see cref="ScanResult.Passed"/> is the policy's verdict, not the scanner job's.
     /// </summary>
+    /// <param name="scan">The trusted result as the scanning job wrote it.</param>
+    /// <param name="policy">The reviewed thresholds and allowlist.</param>
+    /// <param name="rules">The reviewed built-in rule settings.</param>
+    /// <param name="scanners">The scanners the reviewed configuration requires; null: none in particular.</param>
+    /// <param name="now">When it is judged (allowlist expiry).</param>
     /// <param name="by">Whose policy, for messages (<c>the production policy (promotion.yaml: scan)</c>).</param>
     public static ScanResult Rejudge(ScanResult scan, ScanPolicy policy, BuiltInRuleSettings rules, IReadOnlyList<ScannerCommand>? scanners,
         DateTimeOffset now, string by)

@@ -8,6 +8,7 @@ namespace ImagePromotion.Scanning;
 /// </summary>
 public sealed record AllowlistEntry(string Id, string Reason, DateOnly Expires)
 {
+    /// <summary>True before 00:00 UTC on <see cref="Expires"/>.</summary>
     public bool IsActive(DateTimeOffset now) => DateOnly.FromDateTime(now.UtcDateTime) < Expires;
 
     /// <summary>Builds an entry from configuration text, e.g. <c>expires: 2026-06-30</c>.</summary>
@@ -27,6 +28,8 @@ public sealed record AllowlistEntry(string Id, string Reason, DateOnly Expires)
 /// <param name="Findings">All findings, allowlisted ones marked, worst first.</param>
 /// <param name="Violations">Thresholds exceeded; any violation fails the scan.</param>
 /// <param name="Notes">Expired allowlist entries and other things a reader must see but that do not fail on their own.</param>
+/// <param name="Counts">Counted findings per severity (allowlisted ones excluded).</param>
+/// <param name="AllowlistedCount">Findings an active allowlist entry covered.</param>
 public sealed record PolicyEvaluation(IReadOnlyList<Finding> Findings, SeverityCounts Counts, int AllowlistedCount, IReadOnlyList<string> Violations, IReadOnlyList<string> Notes);
 
 /// <summary>Maximum counted findings per severity, and the allowlist that decides what is not counted.</summary>
@@ -37,8 +40,14 @@ public sealed class ScanPolicy
 
     /// <summary>Severity → most counted findings allowed; a severity that is absent has no limit.</summary>
     public IReadOnlyDictionary<Severity, int> MaxCounts { get; }
+    /// <summary>Accepted findings by id, each with a reason and an expiry date.</summary>
     public IReadOnlyList<AllowlistEntry> Allowlist { get; }
 
+    /// <summary>A policy of thresholds and an allowlist.</summary>
+    /// <param name="maxCounts">Severity to most counted findings allowed (0 or more).</param>
+    /// <param name="allowlist">Accepted findings, at most one entry per id.</param>
+    /// <param name="source">Where the policy came from, named in errors.</param>
+    /// <exception cref="PromotionException">A negative threshold, or an id listed twice.</exception>
     public ScanPolicy(IReadOnlyDictionary<Severity, int> maxCounts, IReadOnlyList<AllowlistEntry> allowlist, string source = "scan policy")
     {
         foreach (var (severity, max) in maxCounts)
@@ -63,6 +72,9 @@ public sealed class ScanPolicy
         return new ScanPolicy(counts, (allowlist ?? []).ToArray(), source);
     }
 
+    /// <summary>Marks allowlisted findings (expired entries are noted, not applied), counts the rest by severity and lists every threshold exceeded.</summary>
+    /// <param name="findings">Every finding of the scan.</param>
+    /// <param name="now">The instant allowlist expiry is judged at.</param>
     public PolicyEvaluation Evaluate(IEnumerable<Finding> findings, DateTimeOffset now)
     {
         var entries = Allowlist.ToDictionary(e => e.Id, StringComparer.OrdinalIgnoreCase);

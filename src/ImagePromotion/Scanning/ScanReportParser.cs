@@ -2,7 +2,16 @@ using System.Text.Json;
 
 namespace ImagePromotion.Scanning;
 
-public enum ReportFormat { Trivy, Grype, Sarif }
+/// <summary>The vulnerability report formats read.</summary>
+public enum ReportFormat
+{
+    /// <summary>Trivy's JSON report (<c>trivy image --format json</c>).</summary>
+    Trivy,
+    /// <summary>Grype's JSON report (<c>grype --output json</c>).</summary>
+    Grype,
+    /// <summary>SARIF 2.1.0, as many scanners can write.</summary>
+    Sarif,
+}
 
 /// <summary>A vulnerability report read into findings; <see cref="Tool"/> is what the report says produced it.</summary>
 public sealed record ScanReport(ReportFormat Format, string Tool, IReadOnlyList<Finding> Findings);
@@ -47,6 +56,7 @@ public static class ScanReportParser
         }
     }
 
+    /// <summary>The format the document's shape says (SARIF's <c>runs</c>, Trivy's <c>Results</c>/<c>ArtifactName</c>, Grype's <c>matches</c>); null for none of them.</summary>
     public static ReportFormat? Detect(JsonElement root)
     {
         if (root.ValueKind != JsonValueKind.Object) return null;

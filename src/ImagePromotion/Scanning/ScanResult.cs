@@ -17,18 +17,26 @@ public sealed record ScanResult
 {
     /// <summary>The artifact type to push it under, next to the image it describes.</summary>
     public const string ArtifactMediaType = "application/vnd.imagepromotion.scan-result.v1+json";
+    /// <summary>The <see cref="SchemaVersion"/> this version writes and reads.</summary>
     public const int CurrentSchemaVersion = 1;
 
+    /// <summary>Version of the JSON shape; a result of another version is refused when read.</summary>
     public int SchemaVersion { get; init; } = CurrentSchemaVersion;
+    /// <summary>The scanned manifest digest, <c>sha256:…</c>.</summary>
     public required string ImageDigest { get; init; }
+    /// <summary>When the scan completed (written in UTC).</summary>
     public required DateTimeOffset ScannedAt { get; init; }
+    /// <summary>True when no threshold was exceeded and no scanner failed.</summary>
     public required bool Passed { get; init; }
     /// <summary>Why it failed (thresholds, failed scanners) and what a reader must know (expired allowlist entries, skips).</summary>
     public required IReadOnlyList<string> Reasons { get; init; }
+    /// <summary>Every scanner that ran, with its outcome and finding count.</summary>
     public required IReadOnlyList<ScannerRun> ScannersRun { get; init; }
+    /// <summary>Scanners that were not run, and why.</summary>
     public required IReadOnlyList<SkippedScanner> ScannersSkipped { get; init; }
     /// <summary>Counted findings per severity (allowlisted ones excluded).</summary>
     public required SeverityCounts Counts { get; init; }
+    /// <summary>Findings an active allowlist entry covered.</summary>
     public int Allowlisted { get; init; }
     /// <summary>Every finding, worst first, allowlisted ones marked.</summary>
     public required IReadOnlyList<Finding> Findings { get; init; }
@@ -52,8 +60,11 @@ public sealed record ScanResult
         Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase, allowIntegerValues: false) },
     };
 
+    /// <summary>The result as indented camelCase JSON, time in UTC: the same result always gives the same bytes.</summary>
     public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(this with { ScannedAt = ScannedAt.ToUniversalTime() }, Options);
 
+    /// <summary>Reads a result written by <see cref="ToJsonBytes"/>.</summary>
+    /// <exception cref="PromotionException">Not JSON of this shape, another schema version, or an image digest that is not a digest.</exception>
     public static ScanResult FromJson(ReadOnlySpan<byte> json, string source = "scan result")
     {
         ScanResult? result;

@@ -15,6 +15,7 @@ public sealed record ScannerCommand(
     string? RegistryVariable = null,
     string? PlainHttpVariable = null)
 {
+    /// <summary>Stands for <c>registry/repository@digest</c> in <see cref="ScannerCommand.Arguments"/>.</summary>
     public const string ImagePlaceholder = "{image}";
 
     /// <summary><c>trivy image --format json --quiet &lt;ref@digest&gt;</c>; Trivy reads TRIVY_USERNAME/TRIVY_PASSWORD.</summary>
@@ -32,18 +33,23 @@ public sealed record ScannerCommand(
     /// <summary>The scanners a run with no scanner configuration tries, in this order.</summary>
     public static IReadOnlyList<ScannerCommand> Known { get; } = [Trivy, Grype];
 
+    /// <summary>The known scanner named <paramref name="name"/> (any case); null for none.</summary>
     public static ScannerCommand? FindKnown(string name) =>
         Known.FirstOrDefault(k => string.Equals(k.Name, name, StringComparison.OrdinalIgnoreCase));
 
+    /// <summary><c>name (executable arguments…)</c>.</summary>
     public override string ToString() => Name + " (" + Executable + " " + string.Join(' ', Arguments) + ")";
 }
 
 /// <summary>Registry credentials a scanner needs to pull the image. The password is never printed.</summary>
 public sealed record ScannerCredentials
 {
+    /// <summary>The registry user name.</summary>
     public string Username { get; }
+    /// <summary>The registry password; registered with the redactor.</summary>
     public string Password { get; }
 
+    /// <summary>Credentials for a scanner; <paramref name="password"/> is registered with the redactor at once.</summary>
     public ScannerCredentials(string username, string password)
     {
         Username = username;
@@ -51,6 +57,7 @@ public sealed record ScannerCredentials
         Logging.SecretRedactor.Shared.Add(password);
     }
 
+    /// <summary>Prints the user name, the password as <c>***</c>.</summary>
     public override string ToString() => $"ScannerCredentials {{ Username = {Username}, Password = *** }}";
 }
 
@@ -77,6 +84,7 @@ public sealed record ScannerAvailability(IReadOnlyList<ScannerCommand> Installed
 /// <summary>Resolves an executable the way a shell does, so "not installed" can be said before trying to start it.</summary>
 public static class ExecutableLocator
 {
+    /// <summary>The full path of <paramref name="executable"/> found on <paramref name="pathVariable"/> (this process's PATH when null, PATHEXT on Windows); a path with a slash is checked as given. Null when not found or not executable.</summary>
     public static string? Find(string executable, string? pathVariable = null)
     {
         if (string.IsNullOrWhiteSpace(executable)) return null;

@@ -7,6 +7,7 @@ namespace ImagePromotion.Scanning;
 /// <summary>One external scanner run: its report, or a one-line reason it failed. A failure is never a pass.</summary>
 public sealed record ExternalScanResult(string Scanner, ScanReport? Report, string? FailureReason)
 {
+    /// <summary>True when the scanner ran and its report was read.</summary>
     public bool Succeeded => FailureReason is null;
 }
 
@@ -17,11 +18,18 @@ public sealed record ExternalScanResult(string Scanner, ScanReport? Report, stri
 /// </summary>
 public sealed class ScannerRunner(IPipelineLog? log = null)
 {
+    /// <summary>Longest a scanner may run before it is stopped (default 10 minutes).</summary>
     public TimeSpan Timeout { get; init; } = TimeSpan.FromMinutes(10);
 
     /// <summary>PATH used to find executables; null means this process's PATH.</summary>
     public string? PathVariable { get; init; }
 
+    /// <summary>Runs <paramref name="command"/> against <paramref name="image"/> and reads its report; any failure is a failed result, never an exception.</summary>
+    /// <param name="command">Executable, arguments and credential variables.</param>
+    /// <param name="image">The image, pinned by digest.</param>
+    /// <param name="credentials">Passed through the command's environment variables, never argv; null for none.</param>
+    /// <param name="cancellationToken">Stops the scanner process.</param>
+    /// <exception cref="PromotionException"><paramref name="image"/> has no digest.</exception>
     public async Task<ExternalScanResult> RunAsync(ScannerCommand command, ImageReference image, ScannerCredentials? credentials = null, CancellationToken cancellationToken = default)
     {
         if (image.Digest is not { } digest)

@@ -12,18 +12,24 @@ public enum Severity
     Info = 0,
     /// <summary>The scanner did not say; kept apart from Low so a policy can refuse unknowns.</summary>
     Unknown = 1,
+    /// <summary>Low risk (CVSS 0.1–3.9).</summary>
     Low = 2,
+    /// <summary>Medium risk (CVSS 4.0–6.9; also "moderate").</summary>
     Medium = 3,
+    /// <summary>High risk (CVSS 7.0–8.9).</summary>
     High = 4,
+    /// <summary>Critical risk (CVSS 9.0–10.0).</summary>
     Critical = 5,
 }
 
+/// <summary>Severity names: parsing the words scanners use, and CVSS bands.</summary>
 public static class SeverityText
 {
     /// <summary>Worst first: the order of counts, findings and summaries.</summary>
     public static IReadOnlyList<Severity> WorstFirst { get; } =
         [Severity.Critical, Severity.High, Severity.Medium, Severity.Low, Severity.Unknown, Severity.Info];
 
+    /// <summary>The lower-case name: <c>critical</c>, <c>high</c> … <c>info</c>.</summary>
     public static string Name(this Severity severity) => severity.ToString().ToLowerInvariant();
 
     /// <summary>Reads the words scanners use (Trivy CRITICAL, Grype Negligible, SARIF tags); null when it is none of them.</summary>
@@ -49,6 +55,7 @@ public static class SeverityText
         _ => Severity.Info,
     };
 
+    /// <summary>Parses a CVSS score (invariant culture); false unless it is a number from 0 to 10.</summary>
     public static bool TryParseCvss(string? text, out double score) =>
         double.TryParse(text, NumberStyles.Float, CultureInfo.InvariantCulture, out score) && score is >= 0 and <= 10;
 }

@@ -5,9 +5,10 @@ using ImagePromotion.Tests.Infrastructure;
 namespace ImagePromotion.Tests.Recipe;
 
 /// <summary>
-/// Adoption without copying: both packages packed into a folder feed, a throwaway consumer repository that
-/// loads them with the two directives of examples/consumer/build.cake, and its PromoteStaging run against
-/// two real registries. One consumer for the class; the tests run in order.
+/// Adoption without copying, as the README's "Adopt it in your repository" tells it: both packages packed
+/// into a folder feed, a throwaway consumer repository made by following step 2 (<see cref="AdopterSteps"/>),
+/// and its PromoteStaging and Status runs against two real registries. One consumer for the class; the
+/// tests run in order.
 /// </summary>
 [TestFixture, NonParallelizable, Order(1100)]
 public sealed class ConsumerRepositoryTests
@@ -71,7 +72,33 @@ public sealed class ConsumerRepositoryTests
         Assert.That(RecipePackages.Dependencies(_packages.RecipePackage), Is.Empty, "the module comes in through #addin, not as a dependency");
     }
 
+    [Test, Order(1)]
+    public void The_module_package_carries_the_doc_comments_beside_the_dll()
+    {
+        // GenerateDocumentationFile is on for the module: the .xml ships in lib/ so a consumer's editor shows the docs.
+        using var zip = System.IO.Compression.ZipFile.OpenRead(_packages.ModulePackage);
+        var xml = zip.GetEntry("lib/net10.0/ImagePromotion.xml");
+        Assert.That(xml, Is.Not.Null, "lib/net10.0/ImagePromotion.xml is missing from the module package");
+        using var reader = new StreamReader(xml!.Open());
+        var text = reader.ReadToEnd();
+        Assert.That(text, Does.Contain("<member name=\"T:ImagePromotion.Copy.ImageCopier\">"));
+        Assert.That(text, Does.Contain("<member name=\"M:ImagePromotion.Registry.Digest.Parse(System.String)\">"));
+    }
+
     [Test, Order(2)]
+    public void The_tool_manifest_is_where_the_README_says_dotnet_new_tool_manifest_writes_it_and_pins_Cake()
+    {
+        // .NET 10 writes dotnet-tools.json in the current folder, not .config/dotnet-tools.json.
+        var manifest = Path.Combine(_consumer.Directory, "dotnet-tools.json");
+        Assert.That(File.Exists(manifest), Is.True, "dotnet new tool-manifest wrote no dotnet-tools.json in the repository's root");
+        Assert.That(Directory.Exists(Path.Combine(_consumer.Directory, ".config")), Is.False);
+        using var json = System.Text.Json.JsonDocument.Parse(File.ReadAllText(manifest));
+        using var ours = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(RecipeSource.RepositoryRoot(), ".config", "dotnet-tools.json")));
+        Assert.That(json.RootElement.GetProperty("tools").GetProperty("cake.tool").GetProperty("version").GetString(),
+            Is.EqualTo(ours.RootElement.GetProperty("tools").GetProperty("cake.tool").GetProperty("version").GetString()));
+    }
+
+    [Test, Order(3)]
     public async Task PromoteStaging_from_the_packages_points_staging_at_the_digest_built_once()
     {
         var run = await _consumer.BuildAsync(_cts.Token, "--target=PromoteStaging", $"--commit={_consumer.Commit}");
@@ -88,7 +115,7 @@ public sealed class ConsumerRepositoryTests
         Assert.That(await production.GetManifestDigestAsync(Repository, "production", _cts.Token), Is.Null, "PromoteStaging stops at staging");
     }
 
-    [Test, Order(3)]
+    [Test, Order(4)]
     public async Task Status_finds_the_consumers_config_commit_and_artifacts_folder_by_itself()
     {
         // No --config and no --commit: promotion.yaml at the consumer's root, the commit from its git HEAD,
@@ -102,4 +129,29 @@ public sealed class ConsumerRepositoryTests
         Assert.That(rows["production"].Digest, Is.EqualTo("(absent)"), run.Output);
         Assert.That(File.Exists(Path.Combine(_consumer.Directory, ".artifacts", "summary.md")), "artifacts go to the consumer's .artifacts");
     }
+
+    [Test, Order(5)]
+    public async Task With_the_READMEs_cake_config_a_later_run_takes_the_compiled_script_from_the_cache()
+    {
+        // Without cake.config Cake compiles build.cake and the recipe on every run (its script cache is off by default).
+        var cache = Path.Combine(_consumer.Directory, ".cake-cache");
+        var before = CompiledScripts(cache);
+        Assert.That(before, Is.Not.Empty, "the earlier runs left their compiled script in .cake-cache");
+
+        var run = await _consumer.BuildAsync(_cts.Token, "--target=Status");
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.Output);
+        Assert.That(CompiledScripts(cache), Is.EqualTo(before), "the cached assembly was loaded, not compiled and written again");
+    }
+
+    [Test, Order(6)]
+    public async Task The_READMEs_gitignore_covers_everything_the_runs_wrote()
+    {
+        Assert.That(Directory.Exists(Path.Combine(_consumer.Directory, "tools")), "the runs installed the packages into tools/");
+        Assert.That(await _consumer.UncommittedAsync(_cts.Token), Is.Empty, "git status after the runs");
+    }
+
+    private static Dictionary<string, DateTime> CompiledScripts(string cache) =>
+        Directory.Exists(cache)
+            ? Directory.EnumerateFiles(cache, "*.dll").ToDictionary(f => Path.GetFileName(f), File.GetLastWriteTimeUtc)
+            : [];
 }

@@ -16,6 +16,18 @@ public sealed class RecipeSourceTests
     }
 
     [Test]
+    public void The_sample_consumer_holds_the_files_the_README_prints()
+    {
+        // examples/consumer is the README's step 2 done; comment lines aside, its files are the printed ones.
+        var steps = AdopterSteps.Read(Root);
+        string Example(string file, string comment) => string.Join('\n', File.ReadAllLines(Path.Combine(Root, "examples", "consumer", file))
+            .Where(l => !l.TrimStart().StartsWith(comment, StringComparison.Ordinal))).Trim();
+        Assert.That(Example("build.cake", "//"), Is.EqualTo(steps.BuildCake.Trim()));
+        Assert.That(Example("cake.config", ";"), Is.EqualTo(steps.CakeConfig.Trim()));
+        Assert.That(Example(".gitignore", "#"), Is.EqualTo(steps.GitIgnore.Trim()));
+    }
+
+    [Test]
     public void Recipe_cake_loads_every_file_the_package_ships()
     {
         // A consumer's #load nuget: analyses every .cake file of the package; this repository loads recipe.cake.

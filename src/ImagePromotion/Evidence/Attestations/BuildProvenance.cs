@@ -16,6 +16,7 @@ public sealed record BuildFacts
     public string? Ref { get; init; }
     /// <summary>The build context and Containerfile, relative to the repository.</summary>
     public string? Context { get; init; }
+    /// <summary>The Containerfile, relative to the repository (null: the context's default <c>Containerfile</c>/<c>Dockerfile</c>).</summary>
     public string? Containerfile { get; init; }
     /// <summary>The tool that built (buildah, docker).</summary>
     public string? Tool { get; init; }
@@ -30,8 +31,10 @@ public sealed record BuildFacts
 /// </summary>
 public static class BuildProvenance
 {
+    /// <summary>The SLSA <c>buildDefinition.buildType</c> URI naming how BuildOnce builds: what a verifier reads to interpret the external parameters.</summary>
     public const string BuildType = "https://imagepromotion.dev/buildtypes/build-once/v1";
 
+    /// <summary>The SLSA provenance v1 predicate JSON for <paramref name="facts"/>: the same facts give the same bytes (no clock time in it).</summary>
     public static byte[] Predicate(BuildFacts facts)
     {
         var external = new JsonObject { ["commit"] = facts.Commit };

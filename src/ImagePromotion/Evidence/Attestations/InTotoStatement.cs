@@ -14,6 +14,7 @@ public sealed record StatementSubject(string Name, Digest Digest);
 /// </summary>
 public sealed record InTotoStatement(IReadOnlyList<StatementSubject> Subject, string PredicateType, JsonObject Predicate)
 {
+    /// <summary>The statement's <c>_type</c>, in-toto Statement v1.</summary>
     public const string Type = "https://in-toto.io/Statement/v1";
     /// <summary>The DSSE payload type of an in-toto statement, also the media type of a bare (unsigned) statement.</summary>
     public const string PayloadType = "application/vnd.in-toto+json";
@@ -29,13 +30,16 @@ public sealed record InTotoStatement(IReadOnlyList<StatementSubject> Subject, st
         return new InTotoStatement([new StatementSubject(image.Name, digest)], kind.PredicateType, predicate);
     }
 
+    /// <summary>True when one of the subjects has <paramref name="digest"/>.</summary>
     public bool IsAbout(Digest digest) => Subject.Any(s => s.Digest == digest);
 
+    /// <summary>The kind the predicate type names; null when it is not one of ours.</summary>
     public EvidenceKind? Kind => EvidenceKind.FromPredicateType(PredicateType);
 
     /// <summary>The predicate alone, as compact JSON (what earlier versions stored as the artifact's content).</summary>
     public byte[] PredicateBytes() => JsonSerializer.SerializeToUtf8Bytes(Predicate);
 
+    /// <summary>The statement as compact JSON with a fixed member order (<c>_type</c>, <c>subject</c>, <c>predicateType</c>, <c>predicate</c>): the DSSE payload.</summary>
     public byte[] ToJsonBytes()
     {
         var subjects = new JsonArray();

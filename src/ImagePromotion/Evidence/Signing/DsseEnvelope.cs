@@ -30,6 +30,7 @@ public sealed record DsseEnvelope(string PayloadType, byte[] Payload, IReadOnlyL
         return pae;
     }
 
+    /// <summary>The DSSE v1 pre-authentication encoding of this envelope's payload type and payload: the bytes that are signed.</summary>
     public byte[] PreAuthenticationEncoding() => PreAuthenticationEncoding(PayloadType, Payload);
 
     /// <summary>The envelope as the bundle's <c>dsseEnvelope</c> member: payload and signatures in standard base64.</summary>

@@ -11,6 +11,7 @@ namespace ImagePromotion.Evidence.Signing;
 /// </summary>
 public sealed class EvidenceSigners : IDisposable
 {
+    /// <summary>Prefix of the signing-key variables; the role name (<see cref="EvidenceKind.RoleName"/>) follows.</summary>
     public const string VariablePrefix = "PROMOTION_SIGNING_KEY_";
 
     private readonly IReadOnlyDictionary<string, string?> _environment;
@@ -22,6 +23,8 @@ public sealed class EvidenceSigners : IDisposable
     private readonly string? _keysDirectory;
 
     /// <param name="baseDirectory">Relative <c>…_FILE</c> paths are resolved against it; default the current directory.</param>
+    /// <param name="environment">The process environment the key variables are read from.</param>
+    /// <param name="redactor">Learns each key and passphrase before they are used; default <see cref="SecretRedactor.Shared"/>.</param>
     /// <param name="keysDirectory">
     /// The sandbox's key directory (<c>sandbox.keys</c>): a role whose variables are unset signs with <c>&lt;role&gt;.key</c>
     /// there when that file exists. Null everywhere but the sandbox, where one machine plays every job.
@@ -37,8 +40,11 @@ public sealed class EvidenceSigners : IDisposable
     /// <summary>No keys at all: every piece is written unsigned (and says so).</summary>
     public static EvidenceSigners None { get; } = new(new Dictionary<string, string?>());
 
+    /// <summary>The variable holding the role's PEM key itself: <c>PROMOTION_SIGNING_KEY_SCAN</c>.</summary>
     public static string Variable(KeyRole role) => VariablePrefix + EvidenceKind.RoleName(role);
+    /// <summary>The variable holding a path to the role's PEM key: <c>PROMOTION_SIGNING_KEY_SCAN_FILE</c>.</summary>
     public static string FileVariable(KeyRole role) => Variable(role) + "_FILE";
+    /// <summary>The variable holding the passphrase of the role's encrypted key: <c>PROMOTION_SIGNING_KEY_SCAN_PASSPHRASE</c>.</summary>
     public static string PassphraseVariable(KeyRole role) => Variable(role) + "_PASSPHRASE";
 
     /// <summary>The role's key, or null when neither variable is set. A set but unusable key is an error naming the variable.</summary>
@@ -80,6 +86,7 @@ public sealed class EvidenceSigners : IDisposable
 
     private string? Value(string name) => _environment.GetValueOrDefault(name) is { } v && !string.IsNullOrWhiteSpace(v) ? v : null;
 
+    /// <summary>Disposes every key loaded so far.</summary>
     public void Dispose()
     {
         lock (_gate)

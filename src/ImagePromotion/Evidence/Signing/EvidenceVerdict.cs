@@ -29,6 +29,7 @@ public enum EvidenceTrust
 /// </summary>
 public sealed record EvidenceVerdict(EvidenceTrust Trust, EvidenceKind? Kind, Digest Subject, string? KeyId, string Reason, InTotoStatement? Statement)
 {
+    /// <summary>True when the signature verified with a key trusted for the kind and the statement is about the subject: only then does the content count.</summary>
     public bool IsTrusted => Trust == EvidenceTrust.Trusted;
 
     /// <summary>The verdict's short word, as the Evidence target and gate tables print it.</summary>

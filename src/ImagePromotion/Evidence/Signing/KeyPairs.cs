@@ -14,6 +14,7 @@ public sealed record GeneratedKeyPair(KeyRole Role, string PrivateKeyPath, strin
 /// </summary>
 public static class KeyPairs
 {
+    /// <summary>The file name stem of a role's key pair (<c>scan</c> for <c>scan.key</c> and <c>scan.pub</c>).</summary>
     public static string FileName(KeyRole role) => role.ToString().ToLowerInvariant();
 
     /// <summary>Creates the key pair of <paramref name="role"/> in <paramref name="directory"/>, or returns the existing one unchanged.</summary>

@@ -22,10 +22,13 @@ public sealed class SigningKey : IDisposable
         PublicKey = VerificationKey.Of(key, source);
     }
 
+    /// <summary>The role the key signs for; it is given by the variable it was read from.</summary>
     public KeyRole Role { get; }
     /// <summary>Where the key came from (a variable name or a path): never the key itself.</summary>
     public string Source { get; }
+    /// <summary>The public half, whose <see cref="VerificationKey.KeyId"/> goes into each bundle.</summary>
     public VerificationKey PublicKey { get; }
+    /// <summary>The key id (base64 SHA-256 of the public key's SPKI DER), as cosign computes it.</summary>
     public string KeyId => PublicKey.KeyId;
 
     /// <summary>
@@ -98,8 +101,10 @@ public sealed class SigningKey : IDisposable
         ? _key.ExportPkcs8PrivateKeyPem()
         : _key.ExportEncryptedPkcs8PrivateKeyPem(passphrase, new PbeParameters(PbeEncryptionAlgorithm.Aes256Cbc, HashAlgorithmName.SHA256, 600_000));
 
+    /// <summary><c>scan key KEYID (SOURCE)</c>: never the key material.</summary>
     public override string ToString() => $"{Role.ToString().ToLowerInvariant()} key {KeyId} ({Source})";
 
+    /// <summary>Disposes the private and the public key.</summary>
     public void Dispose()
     {
         _key.Dispose();

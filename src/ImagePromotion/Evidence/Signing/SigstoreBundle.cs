@@ -11,8 +11,10 @@ namespace ImagePromotion.Evidence.Signing;
 /// </summary>
 public sealed record SigstoreBundle(string KeyHint, DsseEnvelope Envelope)
 {
+    /// <summary>The media type of a Sigstore bundle v0.3, also the artifact type of signed evidence.</summary>
     public const string MediaType = "application/vnd.dev.sigstore.bundle.v0.3+json";
 
+    /// <summary>The bundle in its protobuf JSON mapping: <c>mediaType</c>, <c>verificationMaterial.publicKey.hint</c> and <c>dsseEnvelope</c>.</summary>
     public byte[] ToJsonBytes() => JsonSerializer.SerializeToUtf8Bytes(new JsonObject
     {
         ["mediaType"] = MediaType,

@@ -23,14 +23,17 @@ public sealed class VerificationKey : IDisposable
         KeyId = IdOf(SubjectPublicKeyInfo);
     }
 
+    /// <summary>base64 (standard, padded) of SHA-256 over the SPKI DER: the hint cosign writes into bundles.</summary>
     public string KeyId { get; }
     /// <summary>Where the key came from (a path or a variable name), for messages.</summary>
     public string Source { get; }
+    /// <summary>The public key as DER SubjectPublicKeyInfo.</summary>
     public byte[] SubjectPublicKeyInfo { get; }
 
     /// <summary>base64(SHA-256(SPKI DER)).</summary>
     public static string IdOf(ReadOnlySpan<byte> subjectPublicKeyInfo) => Convert.ToBase64String(SHA256.HashData(subjectPublicKeyInfo));
 
+    /// <summary>The key as PEM (<c>-----BEGIN PUBLIC KEY-----</c>, SPKI).</summary>
     public string ToPem() => PemEncoding.WriteString("PUBLIC KEY", SubjectPublicKeyInfo);
 
     /// <summary>Checks an ECDSA signature (ASN.1 DER, as Sigstore writes them) over <paramref name="data"/> with SHA-256.</summary>
@@ -63,6 +66,8 @@ public sealed class VerificationKey : IDisposable
         }
     }
 
+    /// <summary>Reads a PEM public key file.</summary>
+    /// <exception cref="PromotionException">The file cannot be read, or does not hold an ECDSA P-256 public key.</exception>
     public static VerificationKey FromFile(string path)
     {
         string text;
@@ -81,7 +86,9 @@ public sealed class VerificationKey : IDisposable
         return new VerificationKey(pub, source);
     }
 
+    /// <summary>The key id.</summary>
     public override string ToString() => KeyId;
 
+    /// <summary>Disposes the key.</summary>
     public void Dispose() => _key.Dispose();
 }

@@ -15,6 +15,7 @@ public sealed class CelExpression
         _root = root;
     }
 
+    /// <summary>The expression source as written in the configuration.</summary>
     public string Text { get; }
 
     /// <param name="expression">CEL source text.</param>
@@ -49,5 +50,6 @@ public sealed class CelExpression
         return new CelEvaluator(bound).Evaluate(_root);
     }
 
+    /// <summary>The expression source.</summary>
     public override string ToString() => Text;
 }

@@ -12,6 +12,7 @@ namespace ImagePromotion.Gates.Cel;
 /// </summary>
 public readonly record struct CelDuration(long Nanoseconds) : IComparable<CelDuration>
 {
+    /// <summary>Nanoseconds in one second.</summary>
     public const long NanosPerSecond = 1_000_000_000;
 
     /// <summary>Converts a host TimeSpan (100 ns ticks); fails with <see cref="ArgumentOutOfRangeException"/> beyond about ±292 years.</summary>
@@ -23,6 +24,7 @@ public readonly record struct CelDuration(long Nanoseconds) : IComparable<CelDur
     /// <summary>The duration as a TimeSpan, truncated toward zero to 100 ns ticks.</summary>
     public TimeSpan ToTimeSpan() => TimeSpan.FromTicks(Nanoseconds / 100);
 
+    /// <summary>Orders by length, negative before positive.</summary>
     public int CompareTo(CelDuration other) => Nanoseconds.CompareTo(other.Nanoseconds);
 
     /// <summary>The protobuf JSON form CEL's string() gives, e.g. "5400s", "-1.5s", "0.000000001s".</summary>
@@ -64,6 +66,7 @@ public readonly record struct CelTimestamp : IComparable<CelTimestamp>
     public DateTimeOffset ToDateTimeOffset() =>
         DateTimeOffset.UnixEpoch.AddTicks((long)FloorDiv(UnixNanoseconds, 100));
 
+    /// <summary>Orders by instant.</summary>
     public int CompareTo(CelTimestamp other) => UnixNanoseconds.CompareTo(other.UnixNanoseconds);
 
     /// <summary>RFC 3339 in UTC with as many fraction digits as needed, e.g. "2009-02-13T23:31:30.5Z".</summary>

@@ -11,6 +11,7 @@ namespace ImagePromotion.Gates.Cel;
 /// <summary>An evaluation error carried as a value, e.g. "no such overload" or "division by zero".</summary>
 public sealed record CelError(string Message)
 {
+    /// <summary><c>error: message</c>.</summary>
     public override string ToString() => "error: " + Message;
 }
 
@@ -20,18 +21,25 @@ internal sealed class CelRuntimeException(string message) : Exception(message);
 /// <summary>A CEL bytes value: compared and hashed by content, ordered lexicographically as unsigned bytes.</summary>
 public sealed class CelBytes(byte[] value) : IEquatable<CelBytes>, IComparable<CelBytes>
 {
+    /// <summary>The bytes, not copied: do not change them.</summary>
     public byte[] Value { get; } = value;
 
+    /// <summary>True when both hold the same bytes.</summary>
     public bool Equals(CelBytes? other) => other is not null && Value.AsSpan().SequenceEqual(other.Value);
+    /// <summary>True when <paramref name="obj"/> is a <see cref="CelBytes"/> with the same bytes.</summary>
     public override bool Equals(object? obj) => Equals(obj as CelBytes);
+    /// <summary>A hash of the content, consistent with <see cref="Equals(CelBytes?)"/>.</summary>
     public override int GetHashCode() { var h = new HashCode(); h.AddBytes(Value); return h.ToHashCode(); }
+    /// <summary>Lexicographic order over unsigned bytes (cel-spec bytes ordering); null sorts first.</summary>
     public int CompareTo(CelBytes? other) => other is null ? 1 : Value.AsSpan().SequenceCompareTo(other.Value);
+    /// <summary><c>b"…"</c> with the content in lower-case hex.</summary>
     public override string ToString() => "b\"" + Convert.ToHexStringLower(Value) + "\"";
 }
 
 /// <summary>A CEL type value, the result of <c>type(x)</c> and of the identifiers <c>int</c>, <c>string</c>, ...</summary>
 public sealed record CelType(string Name)
 {
+    /// <summary>The type name (<c>int</c>, <c>google.protobuf.Timestamp</c>).</summary>
     public override string ToString() => Name;
 }
 
@@ -44,7 +52,9 @@ public sealed class CelMap : IEnumerable<KeyValuePair<object, object?>>
     private readonly Dictionary<object, int> _index = new();
     private readonly List<KeyValuePair<object, object?>> _entries = new();
 
+    /// <summary>Number of entries.</summary>
     public int Count => _entries.Count;
+    /// <summary>The keys in insertion order, as added (not normalised).</summary>
     public IEnumerable<object> Keys => _entries.Select(e => e.Key);
 
     /// <summary>Adds an entry; false when the key is already present.</summary>
@@ -57,6 +67,7 @@ public sealed class CelMap : IEnumerable<KeyValuePair<object, object?>>
         return true;
     }
 
+    /// <summary>Looks a key up; an int, uint or integral double finds the numerically equal key (cel-spec heterogeneous equality).</summary>
     public bool TryGet(object? key, out object? value)
     {
         value = null;
@@ -66,8 +77,10 @@ public sealed class CelMap : IEnumerable<KeyValuePair<object, object?>>
         return true;
     }
 
+    /// <summary>True when <see cref="TryGet"/> would find <paramref name="key"/>.</summary>
     public bool ContainsKey(object? key) => TryGet(key, out _);
 
+    /// <summary>The entries in insertion order.</summary>
     public IEnumerator<KeyValuePair<object, object?>> GetEnumerator() => _entries.GetEnumerator();
     IEnumerator IEnumerable.GetEnumerator() => GetEnumerator();
 
@@ -83,6 +96,7 @@ public sealed class CelMap : IEnumerable<KeyValuePair<object, object?>>
         _ => null,
     };
 
+    /// <summary><c>{key: value, …}</c> in insertion order, for reasons and test failures.</summary>
     public override string ToString() =>
         "{" + string.Join(", ", _entries.Select(e => CelTypes.Format(e.Key) + ": " + CelTypes.Format(e.Value))) + "}";
 }
@@ -90,6 +104,7 @@ public sealed class CelMap : IEnumerable<KeyValuePair<object, object?>>
 /// <summary>Type names, formatting and conversion of host (CLR) values into CEL values.</summary>
 public static class CelTypes
 {
+    /// <summary>The CEL type values of the built-in types, named as cel-spec names them (<c>null_type</c>, <c>google.protobuf.Timestamp</c> …).</summary>
     public static readonly CelType Int = new("int"), Uint = new("uint"), Double = new("double"),
         Bool = new("bool"), String = new("string"), Bytes = new("bytes"), List = new("list"), Map = new("map"),
         Null = new("null_type"), Type = new("type"), Timestamp = new("google.protobuf.Timestamp"),
@@ -100,6 +115,7 @@ public static class CelTypes
         Int, Uint, Double, Bool, String, Bytes, List, Map, Null, Type, Timestamp, Duration,
     }.ToDictionary(t => t.Name);
 
+    /// <summary>The CEL type of a host value (an unknown CLR type gets a type named after it, matching no overload).</summary>
     public static CelType TypeOf(object? v) => v switch
     {
         null => Null,
@@ -117,6 +133,7 @@ public static class CelTypes
         _ => new CelType(v.GetType().Name),
     };
 
+    /// <summary>The CEL type name of a host value (<c>int</c>, <c>string</c> …).</summary>
     public static string NameOf(object? v) => TypeOf(v).Name;
 
     /// <summary>A readable rendering for reasons and test failures (strings quoted, lists bracketed).</summary>

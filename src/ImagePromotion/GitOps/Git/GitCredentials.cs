@@ -14,6 +14,7 @@ public sealed class GitCredentials
     /// <summary>GitHub's user name for installation and personal-access tokens sent with Basic auth.</summary>
     public const string GitHubTokenUser = "x-access-token";
 
+    /// <summary>No token: git uses whatever the remote needs without one (a file:// path, an SSH agent).</summary>
     public static GitCredentials None { get; } = new(null, null, null);
 
     private readonly string? _origin;
@@ -26,7 +27,9 @@ public sealed class GitCredentials
         User = user;
     }
 
+    /// <summary>The Basic-auth user name sent with the token (<see cref="GitHubTokenUser"/> for GitHub); null without a token.</summary>
     public string? User { get; }
+    /// <summary>True when a token will be sent.</summary>
     public bool HasToken => _header != null;
 
     /// <summary>A token for every HTTPS request git makes to <paramref name="remoteUrl"/>'s scheme, host and port.</summary>

@@ -11,6 +11,8 @@ public sealed class GitOpsRepository
     private readonly GitRepositoryOptions _options;
     private readonly IPipelineLog _log;
 
+    /// <summary>Checks the options and prepares the git runner; nothing is cloned until asked.</summary>
+    /// <exception cref="PromotionException">The remote URL, base branch or work directory is empty, or the URL carries credentials.</exception>
     public GitOpsRepository(GitRepositoryOptions options, IPipelineLog log)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -27,8 +29,11 @@ public sealed class GitOpsRepository
         Git = new GitCli(GitCredentials.ForToken(options.RemoteUrl, options.Token, options.TokenUser), log, options.CommandTimeout);
     }
 
+    /// <summary>Absolute path of the clone's work tree.</summary>
     public string WorkTree { get; }
+    /// <summary>The branch the GitOps controller watches.</summary>
     public string BaseBranch => _options.BaseBranch;
+    /// <summary>The remote URL for messages, with any user info left out.</summary>
     public string RemoteDescription => GitRemoteUrl.Describe(_options.RemoteUrl);
     internal GitCli Git { get; }
 

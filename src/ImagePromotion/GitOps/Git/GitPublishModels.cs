@@ -6,17 +6,20 @@ namespace ImagePromotion.GitOps.Git;
 /// <param name="RemoteUrl">https://, ssh, file:// URL or a local path; never with credentials inside.</param>
 /// <param name="BaseBranch">The branch Argo CD / Flux watches, e.g. <c>main</c>.</param>
 /// <param name="WorkDirectory">The clone; reused (fetch + hard reset) when it already exists.</param>
-/// <param name="Token">Optional HTTPS token, sent as a header (see <see cref="GitCredentials"/>).</param>
 public sealed record GitRepositoryOptions(string RemoteUrl, string BaseBranch, string WorkDirectory)
 {
+    /// <summary>Optional HTTPS token, sent as a header (see <see cref="GitCredentials"/>).</summary>
     public string? Token { get; init; }
+    /// <summary>The Basic-auth user name sent with <see cref="Token"/>; GitHub's <c>x-access-token</c> by default.</summary>
     public string TokenUser { get; init; } = GitCredentials.GitHubTokenUser;
+    /// <summary>Longest one git command may run before it is stopped (default 5 minutes).</summary>
     public TimeSpan CommandTimeout { get; init; } = TimeSpan.FromMinutes(5);
 }
 
 /// <summary>One promotion's commit: the branch it goes to, its message and the person who triggered it.</summary>
 public sealed record GitOpsChange(string Branch, string Message, string AuthorName, string AuthorEmail);
 
+/// <summary>How a GitOps change reaches the remote.</summary>
 public enum GitPublishMode
 {
     /// <summary>Commit on <see cref="GitOpsChange.Branch"/> and push it, for a pull request to review.</summary>
@@ -27,8 +30,12 @@ public enum GitPublishMode
     DryRun,
 }
 
+/// <summary>One publish: which repository, which commit, and how it is pushed.</summary>
+/// <param name="Repository">The remote, its base branch and the local clone.</param>
+/// <param name="Change">Branch, message and author of the commit.</param>
 public sealed record GitPublishRequest(GitRepositoryOptions Repository, GitOpsChange Change)
 {
+    /// <summary>Pull request branch (default), direct push to the base branch, or dry run.</summary>
     public GitPublishMode Mode { get; init; } = GitPublishMode.PullRequestBranch;
     /// <summary>
     /// Pushes tried in all when a push loses a race (the remote moved: non-fast-forward, fetch first, stale
@@ -47,9 +54,11 @@ public sealed record GitPublishRequest(GitRepositoryOptions Repository, GitOpsCh
     public GitOpsPins? ExpectedPins { get; init; }
     /// <summary>The bot that writes the commit; the author stays the person who triggered the promotion.</summary>
     public string CommitterName { get; init; } = "image-promotion";
+    /// <summary>The committer's e-mail: GitHub's no-reply form, so no real address is published.</summary>
     public string CommitterEmail { get; init; } = "image-promotion@users.noreply.github.com";
 }
 
+/// <summary>What a publish did.</summary>
 public enum GitPublishOutcome
 {
     /// <summary>A new commit was pushed.</summary>
@@ -92,6 +101,8 @@ public sealed class GitOpsSupersededException(string message, GitOpsPins? found)
 /// <param name="CommitSha">The commit holding the change: the new commit, or the existing head when up to date.</param>
 /// <param name="ChangedFiles">Paths relative to the repository root, as git saw them change.</param>
 /// <param name="Attempts">Push attempts made; more than one means the remote moved and the edit was re-applied.</param>
+/// <param name="Outcome">Pushed, already up to date, or dry run.</param>
+/// <param name="Diff">The <c>git diff</c> of the change (unified, paths relative to the repository root); set for dry runs.</param>
 public sealed record GitPublishResult(
     GitPublishOutcome Outcome,
     string Branch,
@@ -100,7 +111,9 @@ public sealed record GitPublishResult(
     int Attempts,
     string? Diff = null)
 {
+    /// <summary>True when a new commit was pushed.</summary>
     public bool Pushed => Outcome == GitPublishOutcome.Pushed;
+    /// <summary>True when the remote already held exactly this change.</summary>
     public bool Unchanged => Outcome == GitPublishOutcome.AlreadyUpToDate;
     /// <summary>The change is (or already was) on the base branch; no pull request is needed for it.</summary>
     public bool OnBaseBranch { get; init; }

@@ -9,12 +9,14 @@ namespace ImagePromotion.GitOps.Git;
 /// </summary>
 public static class PromotionBranch
 {
+    /// <summary>First segment of every promotion branch name.</summary>
     public const string Prefix = "promote";
 
     /// <summary><c>promote/&lt;environment&gt;/&lt;service&gt;-&lt;first 12 hex of the digest&gt;</c>.</summary>
     public static string For(string environment, string service, Digest digest) =>
         $"{Prefix}/{Segment(environment, "environment")}/{Segment(service, "service")}-{ShortDigest(digest)}";
 
+    /// <summary>The first 12 hex characters of the digest (the whole encoded part when shorter).</summary>
     public static string ShortDigest(Digest digest) => digest.Encoded.Length > 12 ? digest.Encoded[..12] : digest.Encoded;
 
     // Lower-case letters, digits, '-', '_' and '.' survive every git ref rule and every forge's branch UI.

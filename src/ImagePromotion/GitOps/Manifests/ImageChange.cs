@@ -6,6 +6,7 @@ namespace ImagePromotion.GitOps.Manifests;
 /// </summary>
 public sealed record ImageChange(string Location, int Line, string? OldValue, string NewValue)
 {
+    /// <summary>True when the place held something other than the wanted value (or nothing).</summary>
     public bool Changed => OldValue != NewValue;
 }
 
@@ -16,7 +17,9 @@ public sealed record ImageChange(string Location, int Line, string? OldValue, st
 /// </summary>
 public sealed record ManifestEdit(string Text, IReadOnlyList<ImageChange> Changes)
 {
+    /// <summary>True when any place changed: the file must be rewritten.</summary>
     public bool Changed => Changes.Any(c => c.Changed);
+    /// <summary>The image each matched place held before the edit, as a consumer renders it, in document order.</summary>
     public IReadOnlyList<string> Pinned { get; init; } = [];
 }
 

@@ -8,6 +8,8 @@ namespace ImagePromotion.GitOps.Manifests;
 /// </summary>
 public sealed record ImageText(string Text, string Name, string? Tag, string? Digest, ImageReference Reference)
 {
+    /// <summary>Splits <paramref name="text"/> at the last <c>@</c> (digest) and the last <c>:</c> after the last <c>/</c> (tag), keeping the spelling.</summary>
+    /// <exception cref="PromotionException">The text is not a valid image reference.</exception>
     public static ImageText Parse(string text)
     {
         var reference = ImageReference.Parse(text);
@@ -36,6 +38,7 @@ public sealed record ImageText(string Text, string Name, string? Tag, string? Di
     /// <summary>True when <paramref name="other"/> (an image or bare name) names the same repository.</summary>
     public bool SameRepository(string? other) => SameRepository(Name, other);
 
+    /// <summary>True when both parse as image references with the same normalised name (<c>nginx</c> and <c>docker.io/library/nginx</c> match); false when either does not parse.</summary>
     public static bool SameRepository(string? a, string? b) =>
         a is not null && b is not null
         && ImageReference.TryParse(a, out var ra) && ImageReference.TryParse(b, out var rb)

@@ -13,6 +13,14 @@ public static class ManifestEditor
 {
     private const char ByteOrderMark = '\uFEFF';
 
+    /// <summary>Sets the image at <paramref name="target"/> in one manifest's text and proves the result (see the class remarks).</summary>
+    /// <param name="text">The file's content, a YAML stream of one or more documents.</param>
+    /// <param name="file">The file's path, for messages.</param>
+    /// <param name="target">Where the image lives: a path, container name, Helm values or Kustomize images entry.</param>
+    /// <param name="newImage">The image to write, normally <c>name@sha256:…</c> (split into Helm or Kustomize fields as the target needs).</param>
+    /// <param name="limits">Size, depth and alias limits; <see cref="ManifestLimits.Default"/> when null.</param>
+    /// <returns>The new text (the same text when nothing changed) and each place looked at.</returns>
+    /// <exception cref="PromotionException">The YAML is invalid or over a limit, the target matches nothing or is ambiguous, or the edit would change meaning elsewhere.</exception>
     public static ManifestEdit Edit(string text, string file, ManifestTarget target, string newImage, ManifestLimits? limits = null)
     {
         ArgumentNullException.ThrowIfNull(text);

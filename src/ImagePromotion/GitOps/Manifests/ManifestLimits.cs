@@ -10,5 +10,6 @@ public sealed record ManifestLimits(
     int MaxAliases = 10_000,
     long MaxAliasExpansion = 1_000_000)
 {
+    /// <summary>5 MiB, depth 100, 10,000 aliases, 1,000,000 nodes of alias expansion.</summary>
     public static ManifestLimits Default { get; } = new();
 }

@@ -10,7 +10,9 @@ public sealed record ManifestUpdateResult(string File, bool Changed, IReadOnlyLi
 {
     /// <summary>"changed", or "unchanged" when the file already held the wanted value(s).</summary>
     public string Status => Changed ? "changed" : "unchanged";
+    /// <summary>The value before at each place (null where the key was added), in the order of <see cref="ManifestUpdateResult.Changes"/>.</summary>
     public IReadOnlyList<string?> OldValues => Changes.Select(c => c.OldValue).ToList();
+    /// <summary>The value wanted at each place, in the same order.</summary>
     public IReadOnlyList<string> NewValues => Changes.Select(c => c.NewValue).ToList();
     /// <summary>The image(s) the file pinned before the update, as a consumer renders them (see <see cref="ManifestEdit.Pinned"/>).</summary>
     public IReadOnlyList<string> Pinned { get; init; } = [];
@@ -28,6 +30,10 @@ public sealed class ManifestUpdater
     private readonly ManifestLimits _limits;
     private readonly IPipelineLog? _log;
 
+    /// <summary>An updater for the checkout at <paramref name="repositoryRoot"/> (symbolic links resolved; paths may not leave it).</summary>
+    /// <param name="repositoryRoot">The work tree's root folder.</param>
+    /// <param name="limits">Size, depth and alias limits; <see cref="ManifestLimits.Default"/> when null.</param>
+    /// <param name="log">Where each change is logged (unchanged files at verbose level); nothing when null.</param>
     public ManifestUpdater(string repositoryRoot, ManifestLimits? limits = null, IPipelineLog? log = null)
     {
         _root = RepositoryPath.RealRoot(repositoryRoot);

@@ -14,6 +14,12 @@ public static class UnifiedDiff
 {
     private enum Op { Equal, Delete, Insert }
 
+    /// <summary>The diff from <paramref name="oldText"/> to <paramref name="newText"/> as <c>git diff</c> prints it: <c>---</c>/<c>+++</c> headers with the labels, <c>@@</c> hunks, and <c>\ No newline at end of file</c> where one side lacks it. Empty when the texts are equal.</summary>
+    /// <param name="oldText">The file before.</param>
+    /// <param name="newText">The file after.</param>
+    /// <param name="oldLabel">Label of the <c>---</c> line (<c>a/deploy/app.yaml</c>).</param>
+    /// <param name="newLabel">Label of the <c>+++</c> line (<c>b/deploy/app.yaml</c>).</param>
+    /// <param name="context">Unchanged lines shown around each change (3, as git).</param>
     public static string Create(string oldText, string newText, string oldLabel, string newLabel, int context = 3)
     {
         // Lines keep their terminators, so a missing final newline counts as a difference.

@@ -4,7 +4,11 @@ namespace ImagePromotion.GitOps.Manifests;
 
 /// <summary>One step of a <see cref="YamlPath"/>.</summary>
 public abstract record YamlPathSegment;
+/// <summary>A mapping key, e.g. <c>.image</c> or <c>."app.kubernetes.io/name"</c>.</summary>
+/// <param name="Key">The key as written, without quotes.</param>
 public sealed record KeySegment(string Key) : YamlPathSegment;
+/// <summary>A zero-based sequence index, e.g. <c>[0]</c>.</summary>
+/// <param name="Index">The position in the sequence, from 0.</param>
 public sealed record IndexSegment(int Index) : YamlPathSegment;
 /// <summary>The one sequence item whose <c>Key</c> holds <c>Value</c>, e.g. <c>[name=web]</c>.</summary>
 public sealed record SelectSegment(string Key, string Value) : YamlPathSegment;
@@ -15,6 +19,8 @@ public sealed record SelectSegment(string Key, string Value) : YamlPathSegment;
 /// </summary>
 public sealed record YamlPath(IReadOnlyList<YamlPathSegment> Segments)
 {
+    /// <summary>Parses a yq-style path expression.</summary>
+    /// <exception cref="PromotionException">The expression is empty, has an unclosed bracket, an empty key, or a bracket that is neither index, quoted key nor <c>key=value</c>.</exception>
     public static YamlPath Parse(string expression)
     {
         if (string.IsNullOrWhiteSpace(expression))
@@ -65,9 +71,12 @@ public sealed record YamlPath(IReadOnlyList<YamlPathSegment> Segments)
         return new YamlPath(segments);
     }
 
+    /// <summary>The path with <paramref name="more"/> steps after this one.</summary>
     public YamlPath Append(params YamlPathSegment[] more) => new(Segments.Concat(more).ToArray());
+    /// <summary>The path with <paramref name="more"/>'s steps after this one.</summary>
     public YamlPath Append(YamlPath more) => new(Segments.Concat(more.Segments).ToArray());
 
+    /// <summary>The path in yq syntax, quoting keys that need it (the inverse of <see cref="Parse"/>).</summary>
     public override string ToString()
     {
         var sb = new StringBuilder();

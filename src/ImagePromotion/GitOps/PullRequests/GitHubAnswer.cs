@@ -44,8 +44,12 @@ public sealed record GitHubAnswer(GitHubAnswerKind Kind, int Status, string Mess
     /// <summary>GitHub's advice when a secondary limit gives no time: wait at least one minute.</summary>
     public static readonly TimeSpan SecondaryDefaultWait = TimeSpan.FromMinutes(1);
 
+    /// <summary>True for a primary or a secondary rate limit: waiting until <see cref="RetryAt"/> may help.</summary>
     public bool IsRateLimit => Kind is GitHubAnswerKind.RateLimit or GitHubAnswerKind.SecondaryRateLimit;
 
+    /// <summary>Classifies an Octokit error answer by status, rate-limit headers and message.</summary>
+    /// <param name="e">The error Octokit raised.</param>
+    /// <param name="now">The current time, from which a <c>Retry-After</c> delay is counted.</param>
     public static GitHubAnswer Classify(ApiException e, DateTimeOffset now)
     {
         ArgumentNullException.ThrowIfNull(e);

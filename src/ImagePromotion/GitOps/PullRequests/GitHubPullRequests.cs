@@ -28,6 +28,8 @@ public sealed class GitHubPullRequests
     /// <summary>The API root calls go to (see <see cref="GitHubApiBase.Resolve"/>).</summary>
     public Uri ApiBase { get; }
 
+    /// <summary>A client for <paramref name="options"/>'s repository, built once for the run, with rate-limit waits up to <see cref="GitHubRepositoryOptions.MaxRateLimitWait"/>.</summary>
+    /// <exception cref="PromotionException">The owner, repository or token is empty, the rate-limit wait is negative, or the API base URL is not absolute http(s).</exception>
     public GitHubPullRequests(GitHubRepositoryOptions options, IPipelineLog log) : this(options, log, TimeProvider.System) { }
 
     internal GitHubPullRequests(GitHubRepositoryOptions options, IPipelineLog log, TimeProvider time)
@@ -248,6 +250,7 @@ public sealed class GitHubPullRequests
 /// </summary>
 public static class GitHubApiBase
 {
+    /// <summary>The github.com REST API root.</summary>
     public static readonly Uri GitHubDotCom = new("https://api.github.com/");
 
     /// <exception cref="PromotionException">Not an absolute http(s) URL.</exception>

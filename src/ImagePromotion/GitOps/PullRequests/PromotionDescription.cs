@@ -10,18 +10,24 @@ namespace ImagePromotion.GitOps.PullRequests;
 /// </summary>
 public sealed record PromotionDescription(string Service, string Environment, string SourceImage, string TargetImage, IReadOnlyList<string> ManifestPaths)
 {
+    /// <summary>The environment the digest comes from; null for the first environment (straight from the build).</summary>
     public string? SourceEnvironment { get; init; }
+    /// <summary>Link to the CI run that promoted, shown in the pull request body.</summary>
     public string? RunUrl { get; init; }
+    /// <summary>Who triggered the promotion, shown in the pull request body.</summary>
     public string? TriggeredBy { get; init; }
 
     /// <summary>The promoted digest, which the target image must pin.</summary>
     public Digest Digest => ImageReference.Parse(TargetImage).Digest
         ?? throw new PromotionException($"The target image '{TargetImage}' of {Service} has no digest; promote by digest (name@sha256:...) so every environment runs the same bytes.");
 
+    /// <summary>The first 12 hex characters of <see cref="Digest"/>.</summary>
     public string ShortDigest => Digest.Encoded.Length > 12 ? Digest.Encoded[..12] : Digest.Encoded;
 
+    /// <summary><c>Promote SERVICE to ENVIRONMENT (sha256:0123456789ab)</c>: the pull request title and the commit subject.</summary>
     public string Title => $"Promote {Service} to {Environment} ({Digest.Algorithm}:{ShortDigest})";
 
+    /// <summary>The commit message: <see cref="Title"/>, a blank line, then service, environment, images, manifests and run, one per line.</summary>
     public string CommitMessage
     {
         get

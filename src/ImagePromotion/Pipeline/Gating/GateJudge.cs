@@ -10,6 +10,8 @@ public sealed class GateJudge
 {
     /// <summary>Every verdict, in registry order (per image in image order).</summary>
     /// <param name="pendingImages">Images of the release whose digest is not known yet.</param>
+    /// <param name="context">The release, environment, settings and clients the gates read.</param>
+    /// <param name="ct">Cancels the gates' registry and GitHub reads.</param>
     public async Task<IReadOnlyList<GateResult>> JudgeAsync(GateContext context, IReadOnlyList<string> pendingImages, CancellationToken ct)
     {
         var results = new List<GateResult>();

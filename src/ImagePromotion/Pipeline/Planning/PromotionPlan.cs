@@ -28,6 +28,8 @@ public sealed record PlannedDigest(Digest? Value, string? Origin = null)
 
 /// <summary>What happens to one tag: from <paramref name="Old"/> (null: absent) to <paramref name="New"/>.</summary>
 /// <param name="Reference">registry/repository:tag.</param>
+/// <param name="Old">The digest the tag points at now; null when the tag does not exist.</param>
+/// <param name="New">The digest it will point at, known now or produced by an earlier phase of the run.</param>
 public sealed record TagChange(string Reference, Digest? Old, PlannedDigest New)
 {
     /// <summary>True when the tag already points at the new digest.</summary>

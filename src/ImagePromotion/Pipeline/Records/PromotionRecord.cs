@@ -9,6 +9,8 @@ namespace ImagePromotion.Pipeline.Records;
 
 /// <summary>One gate's verdict as recorded.</summary>
 /// <param name="Gate">The gate's name, with the image it judged when the release has several (<c>scan (worker)</c>).</param>
+/// <param name="Passed">True when the gate let the promotion through.</param>
+/// <param name="Reason">One line saying why.</param>
 public sealed record GateRecord(string Gate, bool Passed, string Reason);
 
 /// <summary>One image of a recorded release: where it went and which digest it carries.</summary>
@@ -143,6 +145,8 @@ public sealed class PromotionRecorder(PromotionSession session, TimeProvider? cl
     public string JournalPath => Path.Combine(session.ArtifactsDirectory, JournalFile);
 
     /// <param name="attachTo">The image (with digest) the record is attached to; null: only the journal (e.g. a refusal, which writes nothing to the target).</param>
+    /// <param name="record">The record to write.</param>
+    /// <param name="ct">Cancels the writes.</param>
     public Task RecordAsync(PromotionRecord record, ImageReference? attachTo, CancellationToken ct) =>
         RecordAsync(record, attachTo is null ? [] : [attachTo], ct);
 

@@ -61,6 +61,10 @@ public sealed class RecordRelease(PromotionSession session, TimeProvider clock)
 
     /// <summary>Copies each image's evidence along (across repositories), attaches the approvals, and writes the record.</summary>
     /// <param name="always">Write the record even when the release changed nothing (otherwise only when no record of it exists yet).</param>
+    /// <param name="release">The executed release: applications, images and their digests.</param>
+    /// <param name="record">The record of this run.</param>
+    /// <param name="approvals">The approvals counted by the approvals gate, attached as signed decisions.</param>
+    /// <param name="ct">Cancels the registry writes.</param>
     public async Task RunAsync(ReleasePlan release, PromotionRecord record, IReadOnlyList<ApprovalRecord> approvals, bool always, CancellationToken ct)
     {
         var store = new EvidenceStore(session.Transport, session.Log, clock, session.Signers);

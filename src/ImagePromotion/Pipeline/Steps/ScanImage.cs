@@ -7,6 +7,9 @@ using ImagePromotion.Scanning;
 namespace ImagePromotion.Pipeline.Steps;
 
 /// <summary>What a scan found, and where its result was attached (null in a dry run).</summary>
+/// <param name="Image">The image scanned, pinned by digest.</param>
+/// <param name="Result">The result (the existing one when <paramref name="Reused"/>).</param>
+/// <param name="Evidence">The artifact manifest holding it; null in a dry run.</param>
 /// <param name="Reused">True when a fresh passing result signed by this job's key under the same policy was already attached: nothing was scanned or written.</param>
 public sealed record ScanOutcome(ImageReference Image, ScanResult Result, Descriptor? Evidence, bool Reused = false);
 
@@ -21,6 +24,8 @@ public sealed class ScanImage(PromotionSession session, TimeProvider? clock = nu
 
     /// <summary>Scans the commit's image of every selected application in the first environment (where PushDev puts them).</summary>
     /// <param name="scannerPath">PATH used to look for scanners (tests); null: this process's PATH.</param>
+    /// <param name="selection">The applications whose images are scanned (default all).</param>
+    /// <param name="ct">Cancels the scan and stops running scanners.</param>
     public async Task<IReadOnlyList<ScanOutcome>> RunAsync(ReleaseSelection selection, CancellationToken ct, string? scannerPath = null)
     {
         var outcomes = new List<ScanOutcome>();
@@ -41,6 +46,8 @@ public sealed class ScanImage(PromotionSession session, TimeProvider? clock = nu
 
     /// <summary>Scans <paramref name="reference"/> (a tag or a digest).</summary>
     /// <param name="scannerPath">PATH used to look for scanners (tests); null: this process's PATH.</param>
+    /// <param name="reference">The image to scan.</param>
+    /// <param name="ct">Cancels the scan and stops running scanners.</param>
     public async Task<ScanOutcome> RunAsync(ImageReference reference, CancellationToken ct, string? scannerPath = null)
     {
         var client = session.Copier.Client(reference.Registry);

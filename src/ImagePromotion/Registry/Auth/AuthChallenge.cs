@@ -8,10 +8,15 @@ namespace ImagePromotion.Registry.Auth;
 /// </summary>
 public sealed record AuthChallenge(string Scheme, IReadOnlyDictionary<string, string> Parameters)
 {
+    /// <summary>The token endpoint URL (<c>realm</c> parameter), for Bearer.</summary>
     public string? Realm => Parameters.GetValueOrDefault("realm");
+    /// <summary>The <c>service</c> parameter to send to the token endpoint.</summary>
     public string? Service => Parameters.GetValueOrDefault("service");
+    /// <summary>The <c>scope</c> the registry asks for (<c>repository:app:pull</c>), when it says.</summary>
     public string? Scope => Parameters.GetValueOrDefault("scope");
+    /// <summary>True for the Bearer scheme (the registry token flow).</summary>
     public bool IsBearer => Scheme.Equals("Bearer", StringComparison.OrdinalIgnoreCase);
+    /// <summary>True for the Basic scheme.</summary>
     public bool IsBasic => Scheme.Equals("Basic", StringComparison.OrdinalIgnoreCase);
 
     /// <summary>

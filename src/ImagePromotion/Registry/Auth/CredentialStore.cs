@@ -27,11 +27,13 @@ public sealed class CredentialStore
     /// <summary>How long a credential helper may take; it may be waiting on a prompt nobody will answer.</summary>
     internal TimeSpan HelperTimeout { get; init; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>A store reading <paramref name="environment"/> (default: the process environment, read once).</summary>
     public CredentialStore(IReadOnlyDictionary<string, string?>? environment = null)
     {
         _environment = environment ?? ReadProcessEnvironment();
     }
 
+    /// <summary>A snapshot of the process environment.</summary>
     public static IReadOnlyDictionary<string, string?> ReadProcessEnvironment()
     {
         var d = new Dictionary<string, string?>(StringComparer.Ordinal);
@@ -40,6 +42,7 @@ public sealed class CredentialStore
         return d;
     }
 
+    /// <summary>Sets the credential for <paramref name="registry"/> ahead of every other source (step 1), registering its secrets with the redactor.</summary>
     public void SetExplicit(string registry, RegistryCredential credential)
     {
         SecretRedactor.Shared.Add(credential.Password);
@@ -48,6 +51,7 @@ public sealed class CredentialStore
         lock (_gate) { _explicit[registry] = credential; _resolved.Remove(registry); }
     }
 
+    /// <summary><c>REGISTRY_</c>, the host upper-cased with every non-alphanumeric character turned to <c>_</c>, and <c>_</c>: <c>127.0.0.1:5000</c> → <c>REGISTRY_127_0_0_1_5000_</c>.</summary>
     public static string EnvironmentPrefix(string registry)
     {
         var sb = new StringBuilder("REGISTRY_");
@@ -55,6 +59,8 @@ public sealed class CredentialStore
         return sb.Append('_').ToString();
     }
 
+    /// <summary>The credential for <paramref name="registry"/>, from the first source that has one (see the class summary); cached per host. Anonymous when none has.</summary>
+    /// <exception cref="PromotionException">Docker's config.json is not valid JSON or has a malformed <c>auth</c>, or a credential helper is missing or does not answer within 30 s.</exception>
     public RegistryCredential Get(string registry)
     {
         lock (_gate)

@@ -9,7 +9,9 @@ namespace ImagePromotion.Registry.Auth;
 /// <summary>A bearer token with the moment we stop trusting it.</summary>
 public sealed record BearerToken(string Value, DateTimeOffset ExpiresAt)
 {
+    /// <summary>True while <paramref name="now"/> is before <see cref="ExpiresAt"/>.</summary>
     public bool IsFresh(DateTimeOffset now) => now < ExpiresAt;
+    /// <summary><c>bearer token valid until TIME</c>: never the token.</summary>
     public override string ToString() => $"bearer token valid until {ExpiresAt:O}";
 }
 

@@ -17,7 +17,9 @@ public sealed class RegistryBehaviour(string host, RegistryProfile profile)
     private long _minChunk = profile.MinChunkBytes ?? 0;
     private long _maxChunk = profile.MaxChunkBytes ?? 0;
 
+    /// <summary>The registry host (host[:port]) this is about.</summary>
     public string Host { get; } = host;
+    /// <summary>The family profile it started from.</summary>
     public RegistryProfile Profile { get; } = profile;
 
     /// <summary>False once the host refused a cross-repository mount: later blobs are uploaded straight away.</summary>
@@ -33,6 +35,7 @@ public sealed class RegistryBehaviour(string host, RegistryProfile profile)
     /// <summary>The largest PATCH body to send; 0 means the whole blob in one PATCH.</summary>
     public long MaxChunkBytes => Interlocked.Read(ref _maxChunk);
 
+    /// <summary>Notes a refused cross-repository mount: no more mounts are tried on this host in this run.</summary>
     public void MountRefused() => _mountRefused = true;
 
     /// <summary>Notes a refused monolithic PUT; false when the host takes no chunked uploads either (nothing to switch to).</summary>
@@ -69,6 +72,7 @@ public sealed class RegistryBehaviours(IReadOnlyDictionary<string, string>? fami
 {
     private readonly ConcurrentDictionary<string, RegistryBehaviour> _hosts = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>The behaviour of <paramref name="host"/>, created from its profile on first use and shared after.</summary>
     public RegistryBehaviour For(string host) =>
         _hosts.GetOrAdd(host, h => new RegistryBehaviour(h, RegistryProfiles.For(h, families)));
 }

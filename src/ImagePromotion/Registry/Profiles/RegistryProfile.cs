@@ -10,7 +10,15 @@ public enum UploadMethod
 }
 
 /// <summary>Whether a family serves the OCI 1.1 referrers API or needs the referrers tag schema.</summary>
-public enum ReferrersSupport { Unknown, Api, TagSchema }
+public enum ReferrersSupport
+{
+    /// <summary>Not established for the family.</summary>
+    Unknown,
+    /// <summary>Serves <c>GET /v2/&lt;name&gt;/referrers/&lt;digest&gt;</c> (distribution-spec 1.1).</summary>
+    Api,
+    /// <summary>No referrers API: referrers are listed in an index under the <c>sha256-&lt;hex&gt;</c> tag (the spec's fallback).</summary>
+    TagSchema,
+}
 
 /// <summary>One thing a registry family does differently, with the public report it is known from.</summary>
 /// <param name="Why">One line: the behaviour and what the engine does about it.</param>
@@ -44,13 +52,19 @@ public sealed record RegistryProfile
     public long? MinChunkBytes { get; init; }
     /// <summary>The largest PATCH body the registry takes.</summary>
     public long? MaxChunkBytes { get; init; }
+    /// <summary>How the family authenticates, for the compatibility table (<c>Bearer token</c>, <c>Basic</c> …).</summary>
     public string Auth { get; init; } = "Bearer token";
+    /// <summary>Whether cross-repository mounts work, for the compatibility table.</summary>
     public string Mount { get; init; } = "yes";
+    /// <summary>Whether the family serves the referrers API or needs the tag schema.</summary>
     public ReferrersSupport Referrers { get; init; } = ReferrersSupport.Unknown;
+    /// <summary>Whether tags can be made immutable and how, for the compatibility table.</summary>
     public string ImmutableTags { get; init; } = "no";
+    /// <summary>The family's documented rate limits, for the compatibility table.</summary>
     public string RateLimits { get; init; } = "none known";
     /// <summary>The test class that emulates the family's quirks against a real registry.</summary>
     public string EmulatedBy { get; init; } = "";
+    /// <summary>What the family does differently, each with its public report.</summary>
     public IReadOnlyList<RegistryQuirk> Quirks { get; init; } = [];
 
     /// <summary>True when <paramref name="host"/> (host[:port], any case) belongs to this family.</summary>

@@ -11,6 +11,7 @@ public static class RegistryProfiles
 {
     private const long MiB = 1024 * 1024;
 
+    /// <summary>The CNCF distribution registry (docker-registry 2.8): the default for hosts no other profile matches.</summary>
     public static RegistryProfile Distribution { get; } = new()
     {
         Family = "distribution",
@@ -25,6 +26,7 @@ public static class RegistryProfiles
         ],
     };
 
+    /// <summary>Docker Hub (<c>docker.io</c>, API on <c>registry-1.docker.io</c>).</summary>
     public static RegistryProfile DockerHub { get; } = new()
     {
         Family = "dockerhub",
@@ -47,6 +49,7 @@ public static class RegistryProfiles
         ],
     };
 
+    /// <summary>Amazon ECR, private (<c>*.dkr.ecr.*.amazonaws.com</c>) and public (<c>public.ecr.aws</c>).</summary>
     public static RegistryProfile Ecr { get; } = new()
     {
         Family = "ecr",
@@ -68,6 +71,7 @@ public static class RegistryProfiles
         ],
     };
 
+    /// <summary>GitHub Container Registry (<c>ghcr.io</c>).</summary>
     public static RegistryProfile Ghcr { get; } = new()
     {
         Family = "ghcr",
@@ -87,6 +91,7 @@ public static class RegistryProfiles
         ],
     };
 
+    /// <summary>Google Artifact Registry and Container Registry (<c>*-docker.pkg.dev</c>, <c>gcr.io</c>).</summary>
     public static RegistryProfile Gar { get; } = new()
     {
         Family = "gar",
@@ -104,6 +109,7 @@ public static class RegistryProfiles
         ],
     };
 
+    /// <summary>Azure Container Registry (<c>*.azurecr.io</c>).</summary>
     public static RegistryProfile Acr { get; } = new()
     {
         Family = "acr",
@@ -119,6 +125,7 @@ public static class RegistryProfiles
         ],
     };
 
+    /// <summary>Harbor (self-hosted: named per host through <see cref="Transport.TransportOptions.Families"/>).</summary>
     public static RegistryProfile Harbor { get; } = new()
     {
         Family = "harbor",
@@ -135,6 +142,7 @@ public static class RegistryProfiles
         ],
     };
 
+    /// <summary>Red Hat Quay (<c>quay.io</c>).</summary>
     public static RegistryProfile Quay { get; } = new()
     {
         Family = "quay",
@@ -151,6 +159,7 @@ public static class RegistryProfiles
         ],
     };
 
+    /// <summary>JFrog Artifactory (<c>*.jfrog.io</c>).</summary>
     public static RegistryProfile Artifactory { get; } = new()
     {
         Family = "artifactory",
@@ -167,6 +176,7 @@ public static class RegistryProfiles
         ],
     };
 
+    /// <summary>GitLab container registry (<c>registry.gitlab.com</c>).</summary>
     public static RegistryProfile GitLab { get; } = new()
     {
         Family = "gitlab",
@@ -184,6 +194,7 @@ public static class RegistryProfiles
         ],
     };
 
+    /// <summary>Pulp (self-hosted: named per host through <see cref="Transport.TransportOptions.Families"/>).</summary>
     public static RegistryProfile Pulp { get; } = new()
     {
         Family = "pulp",
@@ -200,6 +211,7 @@ public static class RegistryProfiles
         ],
     };
 
+    /// <summary>Zot (self-hosted: named per host through <see cref="Transport.TransportOptions.Families"/>).</summary>
     public static RegistryProfile Zot { get; } = new()
     {
         Family = "zot",
@@ -227,6 +239,7 @@ public static class RegistryProfiles
         return All.FirstOrDefault(p => p.Matches(host)) ?? Distribution;
     }
 
+    /// <summary>The profile whose <see cref="RegistryProfile.Family"/> is <paramref name="family"/> (any case); null when none.</summary>
     public static RegistryProfile? ByName(string family) =>
         All.FirstOrDefault(p => p.Family.Equals(family, StringComparison.OrdinalIgnoreCase));
 

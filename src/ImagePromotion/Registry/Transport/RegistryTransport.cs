@@ -15,15 +15,22 @@ public sealed class RegistryTransport : IDisposable
 {
     private readonly CertificateTrust _sockets;
 
+    /// <summary>Requests sent per host:port over this transport's life.</summary>
     public RequestCounter Counter { get; } = new();
+    /// <summary>Where registry credentials come from.</summary>
     public CredentialStore Credentials { get; }
+    /// <summary>Timeouts, retries, insecure hosts, CA bundles and families.</summary>
     public TransportOptions Options { get; }
+    /// <summary>The composed handler chain; every registry request of the run goes through it.</summary>
     public HttpMessageInvoker Http { get; }
     /// <summary>Progress, retries and blob transfers as they happen, for a host to render (<see cref="TransferEvent"/>).</summary>
     public TransferEvents Events { get; } = new();
     /// <summary>Each registry's profile and what this run learned about it.</summary>
     public RegistryBehaviours Behaviours { get; }
 
+    /// <summary>Builds the handler chain (see the class summary).</summary>
+    /// <param name="options">Defaults when null.</param>
+    /// <param name="credentials">Default: a store reading the process environment and Docker's config.json.</param>
     public RegistryTransport(TransportOptions? options = null, CredentialStore? credentials = null)
     {
         Options = options ?? new TransportOptions();
@@ -56,6 +63,7 @@ public sealed class RegistryTransport : IDisposable
         return handlers[0];
     }
 
+    /// <summary>Disposes the handler chain and its connection pool.</summary>
     public void Dispose()
     {
         Http.Dispose();

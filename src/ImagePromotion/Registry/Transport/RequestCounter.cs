@@ -11,6 +11,7 @@ public sealed class RequestCounter
 
     private readonly ConcurrentDictionary<string, int> _counts = new(StringComparer.OrdinalIgnoreCase);
 
+    /// <summary>Counts one request to <paramref name="uri"/>'s host:port.</summary>
     public void Add(Uri uri) => _counts.AddOrUpdate(uri.Authority, 1, (_, n) => n + 1);
 
     /// <summary>

@@ -7,6 +7,7 @@ namespace ImagePromotion.Registry.Transport;
 /// </summary>
 public abstract record TransferEvent
 {
+    /// <summary>The destination reference of the copy that raised the event; null outside a copy.</summary>
     public string? Copy { get; init; }
 }
 
@@ -48,6 +49,7 @@ public sealed class TransferEvents : IObservable<TransferEvent>
     private readonly object _gate = new();
     private IObserver<TransferEvent>[] _observers = [];
 
+    /// <summary>Adds an observer; dispose the returned subscription to remove it.</summary>
     public IDisposable Subscribe(IObserver<TransferEvent> observer)
     {
         lock (_gate) _observers = [.. _observers, observer];
@@ -63,6 +65,7 @@ public sealed class TransferEvents : IObservable<TransferEvent>
     /// <summary>Names the copy of the calling async flow; events raised inside it carry the name.</summary>
     public static void BeginCopy(string destination) => CurrentCopy.Value = destination;
 
+    /// <summary>Delivers <paramref name="e"/> to every observer, tagged with the current copy; an observer that throws is skipped.</summary>
     public void Publish(TransferEvent e)
     {
         var observers = Volatile.Read(ref _observers);

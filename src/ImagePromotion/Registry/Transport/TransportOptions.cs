@@ -14,10 +14,13 @@ public sealed record TransportOptions
     public IReadOnlyDictionary<string, string> Families { get; init; } = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
     /// <summary>Attempts per request (the first one included); streamed uploads are retried by the blob copier instead.</summary>
     public int MaxAttempts { get; init; } = 5;
+    /// <summary>Pause before the first retry; it doubles each attempt (with jitter) up to <see cref="MaxBackoff"/>.</summary>
     public TimeSpan InitialBackoff { get; init; } = TimeSpan.FromMilliseconds(200);
+    /// <summary>Longest pause between retries when the registry gives no <c>Retry-After</c>.</summary>
     public TimeSpan MaxBackoff { get; init; } = TimeSpan.FromSeconds(10);
     /// <summary>The longest <c>Retry-After</c> we wait out (default 60 s); a registry asking for longer gets its 429 reported at once.</summary>
     public TimeSpan MaxRetryAfter { get; init; } = TimeSpan.FromSeconds(60);
+    /// <summary>Longest wait for a TCP (and TLS) connection to a registry (default 15 s).</summary>
     public TimeSpan ConnectTimeout { get; init; } = TimeSpan.FromSeconds(15);
     /// <summary>How long a request may wait for response headers (default 120 s); then it fails naming the registry and is retried.</summary>
     public TimeSpan ResponseHeadersTimeout { get; init; } = TimeSpan.FromSeconds(120);
