@@ -1,6 +1,6 @@
 // Evidence: list what is attached to an image's digest, verify each piece (structure, then signature against the
 // trusted keys) and print kind, signer key id and verdict; non-zero exit when a piece shows tampering.
-Phase("Evidence", "List and verify the evidence attached to --image=REF: kind, signer key id, verdict (--trusted-key repeatable)",
+Phase("Evidence", "List and verify the evidence attached to --image=REF: kind, signer key id, verdict (--trusted-key=PATH, repeatable; default the trust: of --environment)",
     async () =>
     {
         var image = Argument<string>("image", null) ?? throw new PromotionException("Evidence needs --image=REF: the image whose evidence to list, e.g. 127.0.0.1:5702/team/sample-app:production");
@@ -8,6 +8,14 @@ Phase("Evidence", "List and verify the evidence attached to --image=REF: kind, s
         var keys = paths.Select(p => ImagePromotion.Evidence.Signing.VerificationKey.FromFile(UserPath(p))).ToArray();
         var trusted = ImagePromotion.Evidence.TrustedKeys.ForEveryKind(keys);
         var source = string.Join(", ", keys.Select(k => $"{k.KeyId} ({k.Source})")) + " for every kind of evidence";
+        // Without --trusted-key: what the gates of --environment (default: the release environment) trust, per kind.
+        var environment = Argument<string>("environment", null) ?? Session.Config.Targets(Session.Config.Release.Environment)[0].Name;
+        if (keys.Length == 0 && Session.Config.TrustOf(environment) is { } trust)
+        {
+            trusted = Session.TrustFor(environment).WithPushRecords();
+            source = $"{trust.Origin} (as the gates of {environment} trust them): " + string.Join(", ", ImagePromotion.Evidence.Attestations.EvidenceKind.All
+                .Select(k => $"{k.Plural} {string.Join("/", Session.TrustFor(environment).For(k).Select(v => v.KeyId[..8] + "…").DefaultIfEmpty("none"))}"));
+        }
         var inspection = await new ImagePromotion.Evidence.EvidenceInspector(Session.Transport, Log)
             .InspectAsync(ImagePromotion.Registry.ImageReference.Parse(image), trusted, source, CancellationToken.None);
         inspection.ThrowIfAnyFailed();

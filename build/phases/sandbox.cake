@@ -6,6 +6,7 @@ Phase("SandboxUp", "Install what the sandbox needs (Debian/Ubuntu) and start its
     {
         var sandbox = new ImagePromotion.Pipeline.Sandbox.LocalSandbox(Session.Config, Log);
         await sandbox.EnsurePrerequisitesAsync(CancellationToken.None);
+        sandbox.EnsureKeys(); // like the registries, in a dry run too: the plan verifies evidence with them
         await sandbox.StartRegistriesAsync(CancellationToken.None);
         await sandbox.EnsureGitOpsRepositoriesAsync(RepositoryPath("examples/gitops"), CancellationToken.None);
     });

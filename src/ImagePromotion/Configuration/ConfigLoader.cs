@@ -78,8 +78,17 @@ public static class ConfigLoader
         if (environment is not null)
             foreach (var (k, v) in environment.OrderBy(e => e.Key, StringComparer.Ordinal))
                 if (k.StartsWith(EnvironmentPrefix, StringComparison.Ordinal) && v is not null)
-                    all[k[EnvironmentPrefix.Length..].Replace("__", ".")] = (v, $"variable {k}");
-        if (overrides is not null) foreach (var (k, v) in overrides) all[k] = (v, $"--set {k}={v}");
+                {
+                    var path = k[EnvironmentPrefix.Length..].Replace("__", ".");
+                    RefuseProtected(path, $"the environment variable {k}", file);
+                    all[path] = (v, $"variable {k}");
+                }
+        if (overrides is not null)
+            foreach (var (k, v) in overrides)
+            {
+                RefuseProtected(k, $"--set {k}", file);
+                all[k] = (v, $"--set {k}={v}");
+            }
         var problems = new ConfigProblems(file);
         foreach (var (path, (value, origin)) in all) Apply(root, path, value, file, origin, problems);
 
@@ -139,11 +148,14 @@ public static class ConfigLoader
                     From = from ?? (environmentNames.Count > 1 ? environmentNames[^2] : null),
                     Group = env.String("group"),
                     GitOps = ReadGitOps(env.Mapping("gitops"), file),
-                    Gates = GateConfigReader.ReadGates(env.Mapping("gates"), name),
+                    Gates = GateConfigReader.ReadGates(NotBlank(env, "gates",
+                        "an empty gates section would switch every gate off: list the gates (README: Gates and evidence), or remove the key for an environment without gates"), name),
+                    Trust = GateConfigReader.ReadTrust(NotBlank(env, "trust",
+                        "an empty trust section trusts no key, so no gate could ever pass: name the public keys per kind of evidence, or remove the key")),
                 };
                 environments.Add(settings);
             });
-            env.RejectUnknown("registry", "repository", "tag", "tagMayMove", "from", "group", "gitops", "gates");
+            env.RejectUnknown("registry", "repository", "tag", "tagMayMove", "from", "group", "gitops", "gates", "trust");
         }
         if (environmentNames.Count == 0 && problems.Count == before) problems.Add(r.Missing("environments").Message);
         var wholeEnvironments = environments.Count == environmentNames.Count && environments.Count > 0;
@@ -151,7 +163,12 @@ public static class ConfigLoader
 
         var policies = new Dictionary<string, GateSettings>(StringComparer.Ordinal);
         foreach (var (name, policy) in problems.Each(r.NamedMappings("policies")))
-            problems.Try(() => policies[name] = GateConfigReader.ReadPolicy(policy, name));
+            problems.Try(() =>
+            {
+                if (policy.IsEmpty)
+                    throw new PromotionException($"{file}:{policy.Line}: '{policy.Here}' is empty: a policy without gates would switch gates off where it applies: list its gates, or remove it");
+                policies[name] = GateConfigReader.ReadPolicy(policy, name);
+            });
         var policyNames = DeclaredNames(r, "policies");
         var apply = new List<PolicyApplication>();
         foreach (var (reader, scalar, line) in problems.Each(r.Items("apply")))
@@ -190,7 +207,7 @@ public static class ConfigLoader
         var sandbox = problems.Try(() =>
         {
             if (r.Mapping("sandbox") is not { } sb) return null;
-            var settings = new SandboxSettings(sb.String("workDirectory", ".sandbox")!, sb.StringList("registries"));
+            var settings = new SandboxSettings(sb.String("workDirectory", ".sandbox")!, sb.StringList("registries")) { Keys = sb.String("keys") };
             sb.RejectUnknown();
             foreach (var name in settings.Registries)
                 if (!registryNames.Contains(name))
@@ -198,8 +215,10 @@ public static class ConfigLoader
             return settings;
         });
         var scan = problems.Try(() => GateConfigReader.ReadScan(r.Mapping("scan")));
+        var trust = problems.Try(() => GateConfigReader.ReadTrust(NotBlank(r, "trust",
+            "an empty trust section trusts no key, so no gate could ever pass: name the public keys per kind of evidence, or remove the key")));
         // The keys a part stopped before reading are still known: only a typo is reported as unknown.
-        r.RejectUnknown("service", "build", "applications", "registries", "environments", "policies", "apply", "release", "sandbox", "scan");
+        r.RejectUnknown("service", "build", "applications", "registries", "environments", "policies", "apply", "release", "sandbox", "scan", "trust");
         // The checks that need every part whole; with a part missing they would only repeat its problem.
         if (problems.Count > 0) return null;
         CheckReferences(file, applications, registries, environments);
@@ -207,7 +226,7 @@ public static class ConfigLoader
         return new PromotionConfig
         {
             Source = file, BaseDirectory = baseDirectory, Applications = applications, Registries = registries,
-            Environments = environments, Release = release!, Sandbox = sandbox, Scan = scan, Policies = policies, Apply = apply,
+            Environments = environments, Release = release!, Sandbox = sandbox, Scan = scan, Trust = trust, Policies = policies, Apply = apply,
             EffectiveGates = EffectiveGates(file, applications, environments, policies, apply),
         };
     }
@@ -389,6 +408,11 @@ public static class ConfigLoader
         return value;
     }
 
+    /// <summary>The section, or null when absent; an error naming the file and key when it is written but empty.</summary>
+    private static YamlReader? NotBlank(YamlReader parent, string key, string why) => parent.IsBlank(key)
+        ? throw new PromotionException($"{parent.Where(key)}: '{parent.PathOf(key)}' is empty: {why}")
+        : parent.Mapping(key);
+
     private const int MaxFlowNesting = 64;
 
     /// <summary>
@@ -418,6 +442,37 @@ public static class ConfigLoader
                 throw new PromotionException($"{file}:{line}: lists or mappings nested more than {MaxFlowNesting} levels deep: this is not a promotion configuration");
             else if (c is ']' or '}' && depth > 0) depth--;
             previous = c;
+        }
+    }
+
+    /// <summary>
+    /// The settings that decide what a promotion must prove: gates (an environment's and the policies), trust, and how a
+    /// scan is judged. They come from the reviewed file only: any earlier step of a CI job can set a variable
+    /// (<c>$GITHUB_ENV</c>) or add an argument, so an override there would let the job that is judged switch the judge off.
+    /// </summary>
+    private static readonly (string[] Pattern, string What)[] Protected =
+    [
+        (["environments", "*", "gates"], "gate settings"),
+        (["environments", "*", "trust"], "trusted keys"),
+        (["trust"], "trusted keys"),
+        (["policies"], "gate policies"),
+        (["apply"], "where gate policies apply"),
+        (["scan", "rules"], "scan rules"),
+        (["scan", "thresholds"], "scan thresholds"),
+        (["scan", "allowlist"], "the scan allowlist"),
+        (["scan", "scanners"], "the required scanners"),
+    ];
+
+    private static void RefuseProtected(string path, string source, string file)
+    {
+        var parts = path.Split('.', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var (pattern, what) in Protected)
+        {
+            // A shorter override (environments.production = "") would replace the whole protected section too.
+            var n = Math.Min(pattern.Length, parts.Length);
+            if (n == 0 || !pattern.Take(n).Zip(parts.Take(n)).All(p => p.First == "*" || p.First == p.Second)) continue;
+            var shown = string.Join('.', pattern.Select((p, i) => p == "*" && i < parts.Length ? parts[i] : p));
+            throw new PromotionException($"{source}: {what} ({shown}) cannot be overridden from the command line or the environment: {file} is the reviewed source of truth; change it there in a reviewed commit");
         }
     }
 

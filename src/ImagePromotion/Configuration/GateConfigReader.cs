@@ -61,6 +61,38 @@ internal static class GateConfigReader
         return settings;
     }
 
+    /// <summary>
+    /// An environment's <c>trust:</c> section: per kind of evidence (<see cref="TrustSettings.KindKeys"/>) a list of public
+    /// keys, each a file path or <c>{ env: VARIABLE }</c>. Null when absent; an empty section or kind is an error, never
+    /// "trust nothing" by accident nor "trust anything".
+    /// </summary>
+    public static TrustSettings? ReadTrust(YamlReader? t)
+    {
+        if (t is null) return null;
+        var keys = new Dictionary<Evidence.Attestations.EvidenceKind, IReadOnlyList<TrustedKeySource>>();
+        foreach (var (name, kind) in TrustSettings.KindKeys)
+        {
+            if (t.IsBlank(name))
+                throw new PromotionException($"{t.FileName}:{t.Line}: '{t.PathOf(name)}' is empty: list the public keys trusted for {kind.Plural} (e.g. [keys/{Evidence.Signing.KeyPairs.FileName(kind.Role)}.pub]), or remove the key");
+            var sources = new List<TrustedKeySource>();
+            var i = 0;
+            foreach (var (reader, scalar, line) in t.Items(name))
+            {
+                var origin = $"{t.PathOf(name)}[{i++}]";
+                if (scalar is not null) { sources.Add(new TrustedKeySource(scalar, null, origin)); continue; }
+                var file = reader!.String("file");
+                var variable = reader.String("env");
+                reader.RejectUnknown();
+                if ((file is null) == (variable is null))
+                    throw new PromotionException($"{t.FileName}:{line}: '{origin}' must name exactly one of file: PATH or env: VARIABLE");
+                sources.Add(new TrustedKeySource(file, variable, origin));
+            }
+            if (t.Has(name)) keys[kind] = sources;
+        }
+        t.RejectUnknown();
+        return new TrustSettings(keys, t.Here);
+    }
+
     /// <summary>An environment's <c>gates:</c> section; null when absent.</summary>
     public static GateSettings? ReadGates(YamlReader? g, string environment) => g is null ? null : Read(g, environment, flatPolicy: false);
 

@@ -25,6 +25,10 @@ public sealed record PromotionConfig
     public IReadOnlyList<PolicyApplication> Apply { get; init; } = [];
     /// <summary>The local sandbox's registries, when configured.</summary>
     public SandboxSettings? Sandbox { get; init; }
+    /// <summary>The top-level <c>trust:</c> section: the keys of every environment that has no <c>trust:</c> of its own; null: none.</summary>
+    public TrustSettings? Trust { get; init; }
+    /// <summary>The trust that applies to <paramref name="environment"/>: its own section, else the top-level one; null: none.</summary>
+    public TrustSettings? TrustOf(string environment) => Environment(environment).Trust ?? Trust;
     /// <summary>The <c>scan:</c> section; null runs the built-in checks and every installed scanner.</summary>
     public ScanSettings? Scan { get; init; }
     /// <summary>The gates per application and environment, merged once at load (environment gates + applied policy).</summary>
@@ -120,6 +124,8 @@ public sealed record EnvironmentSettings(string Name, string Registry, string Re
     public GitOpsSettings? GitOps { get; init; }
     /// <summary>The environment's own gates; null: none (a policy may still apply).</summary>
     public GateSettings? Gates { get; init; }
+    /// <summary>The public keys this environment's gates trust, per kind of evidence; null: none (no evidence counts).</summary>
+    public TrustSettings? Trust { get; init; }
 }
 
 /// <summary>An environment's <c>gitops:</c> section. Manifests, container and path may hold <c>{image}</c> and <c>{application}</c>.</summary>
@@ -163,7 +169,15 @@ public sealed record GitHubSettings(string Owner, string Repository, string Base
 public sealed record ReleaseSettings(string Environment, string TagPrefix);
 
 /// <summary>Registries to start on loopback for the local sandbox (the README's first command).</summary>
-public sealed record SandboxSettings(string WorkDirectory, IReadOnlyList<string> Registries);
+public sealed record SandboxSettings(string WorkDirectory, IReadOnlyList<string> Registries)
+{
+    /// <summary>
+    /// Where the sandbox keeps its evidence signing key pairs (<c>&lt;role&gt;.key</c>, <c>&lt;role&gt;.pub</c>), made by
+    /// SandboxUp when missing and never overwritten; a job without a <c>PROMOTION_SIGNING_KEY_&lt;ROLE&gt;</c> variable
+    /// signs with them. Null: no sandbox keys (relative to the configuration file).
+    /// </summary>
+    public string? Keys { get; init; }
+}
 
 /// <summary>One <c>apply:</c> entry: a named policy for every application × environment matching the patterns (<c>*</c> and <c>?</c>).</summary>
 public sealed record PolicyApplication(string Policy, IReadOnlyList<string> Applications, IReadOnlyList<string> Environments)

@@ -25,6 +25,28 @@ internal sealed class YamlReader(ConfigProblems problems, string path, YamlMappi
     /// <summary>True when <paramref name="key"/> holds a mapping (a setting that takes either a value or a mapping).</summary>
     public bool IsMapping(string key) => Find(key) is YamlMappingNode;
 
+    /// <summary>True when this mapping has no keys at all (<c>{}</c>).</summary>
+    public bool IsEmpty => node.Children.Count == 0;
+
+    /// <summary>
+    /// True when the key is written but holds nothing: no value, an empty string, <c>{}</c> or <c>[]</c>. Sections where
+    /// "nothing" would silently switch a safeguard off (gates, trust) refuse it instead of reading it as absent.
+    /// </summary>
+    public bool IsBlank(string key)
+    {
+        _read.Add(key);
+        foreach (var (k, v) in node.Children)
+            if (k is YamlScalarNode { Value: { } name } && name == key)
+                return v switch
+                {
+                    YamlScalarNode { Value: null or "" } => true,
+                    YamlMappingNode m => m.Children.Count == 0,
+                    YamlSequenceNode q => q.Children.Count == 0,
+                    _ => false,
+                };
+        return false;
+    }
+
     public string? String(string key, string? fallback = null)
     {
         var n = Find(key);

@@ -27,6 +27,19 @@ public sealed class TrustedKeys
     /// <summary>The keys trusted for <paramref name="kind"/>; empty when none.</summary>
     public IReadOnlyList<VerificationKey> For(EvidenceKind kind) => _byKind.GetValueOrDefault(kind) ?? [];
 
+    /// <summary>
+    /// These keys with the build provenance keys also accepted for promotion records, for listing: the push record is
+    /// the build job's promotion record. (Gates check which record kind which key signed: <c>TrustedGateEvidence</c>.)
+    /// </summary>
+    public TrustedKeys WithPushRecords()
+    {
+        var copy = new Dictionary<EvidenceKind, IReadOnlyList<VerificationKey>>(_byKind)
+        {
+            [EvidenceKind.PromotionRecord] = For(EvidenceKind.PromotionRecord).Concat(For(EvidenceKind.BuildProvenance)).ToArray(),
+        };
+        return new TrustedKeys(copy);
+    }
+
     /// <summary>True when no kind trusts any key: every signed piece is then untrusted.</summary>
     public bool IsEmpty => _byKind.Values.All(v => v.Count == 0);
 }

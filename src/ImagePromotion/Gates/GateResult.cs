@@ -23,6 +23,16 @@ public sealed record GateResult(string Gate, bool Passed, string Reason)
     /// <summary>A pending verdict (<see cref="Pending"/>).</summary>
     public static GateResult Wait(string gate, string reason) => new(gate, false, reason) { Pending = true };
 
+    /// <summary>
+    /// This verdict with the evidence it was shown but did not count appended to the reason (<c>; ignored: …</c>), so
+    /// the gate table names every unsigned, untrusted or replayed piece next to the verdict it could not sway.
+    /// </summary>
+    public GateResult WithIgnored(IEnumerable<string> ignored)
+    {
+        var list = ignored.Distinct(StringComparer.Ordinal).ToArray();
+        return list.Length == 0 ? this : this with { Reason = $"{Reason}; ignored {list.Length}: {string.Join("; ", list)}" };
+    }
+
     /// <summary>PASS, FAIL or WAIT.</summary>
     public string Status => Passed ? "PASS" : Pending ? "WAIT" : "FAIL";
 

@@ -27,7 +27,8 @@ public static class GateVariables
                 .OfType<string>().Distinct().ToArray(),
             Labels = config.Labels,
             BuiltAt = config.Created,
-            ScanCounts = scan?.Counts is { } c ? new Dictionary<string, long>
+            // Counts of a scan that ran without rules the policy needs are not facts: conditions reading them fail.
+            ScanCounts = scan is { Incomplete: false, Counts: { } c } ? new Dictionary<string, long>
             {
                 ["critical"] = c.Critical, ["high"] = c.High, ["medium"] = c.Medium, ["low"] = c.Low, ["unknown"] = c.Unknown, ["info"] = c.Info,
             } : null,
@@ -42,15 +43,19 @@ public static class GateVariables
     public static string? SourceEnvironment(GateContext context) =>
         context.IsRollback ? (context.Chain.Count > 1 ? context.Chain[^2] : null) : context.From;
 
-    /// <summary>The newest push record of the image's candidate digest (it names the builder and branch), or null.</summary>
+    /// <summary>The newest trusted push record of the image's candidate digest (it names the builder and branch), or null.</summary>
     public static async Task<PromotionRecord?> PushRecordAsync(GateContext context, GateImage image, CancellationToken ct) =>
-        (await context.Evidence.PromotionRecordsAsync(image.Pinned, ct).ConfigureAwait(false)).LastOrDefault(r => r.Kind == "push");
+        (await context.Evidence.PromotionRecordsAsync(image.Pinned, ct).ConfigureAwait(false)).Counted.LastOrDefault(r => r.Kind == "push");
 
     /// <summary>Who built the image (the push record's identity), or null.</summary>
     public static async Task<string?> BuilderAsync(GateContext context, GateImage image, CancellationToken ct) =>
         (await PushRecordAsync(context, image, ct).ConfigureAwait(false))?.Who;
 
-    /// <summary>The newest scan result attached to the image's candidate digest, or null.</summary>
+    /// <summary>
+    /// The newest trusted scan result attached to the image's candidate digest, re-judged under the environment's scan
+    /// policy, or null. The newest trusted result decides: a later pass replaces an earlier failure only when it is
+    /// trusted too, and untrusted pieces never take part.
+    /// </summary>
     public static async Task<ScanResult?> LatestScanAsync(GateContext context, GateImage image, CancellationToken ct) =>
-        (await context.Evidence.ScanResultsAsync(image.Pinned, ct).ConfigureAwait(false)).MaxBy(r => r.ScannedAt);
+        (await context.Evidence.ScanResultsAsync(image.Pinned, ct).ConfigureAwait(false)).Counted.MaxBy(r => r.ScannedAt);
 }

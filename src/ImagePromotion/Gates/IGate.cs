@@ -54,17 +54,24 @@ public sealed record GateImage(string Name, ImageReference Source, Digest Candid
 }
 
 /// <summary>
-/// The one seam through which gates read evidence attached to a digest. Today: the verified OCI artifacts
-/// next to the image; a trusted-evidence reader (signed attestations only) can replace it without touching a gate.
+/// The one seam through which gates read evidence attached to a digest: only statements whose signature verifies
+/// against a key the target environment's <c>trust:</c> names for their kind, about this digest, count
+/// (<see cref="EvidenceReading{T}.Counted"/>); every other piece is named with its verdict in
+/// <see cref="EvidenceReading{T}.Ignored"/>, for the gate table, and never counted.
 /// </summary>
 public interface IGateEvidence
 {
-    /// <summary>Scan results attached to <paramref name="image"/> (a reference pinned by digest), any order.</summary>
-    Task<IReadOnlyList<ScanResult>> ScanResultsAsync(ImageReference image, CancellationToken ct);
+    /// <summary>Trusted scan results attached to <paramref name="image"/> (a reference pinned by digest), re-judged under the environment's scan policy, any order.</summary>
+    Task<EvidenceReading<ScanResult>> ScanResultsAsync(ImageReference image, CancellationToken ct);
 
-    /// <summary>Promotion records (push, promotion, release, rollback) attached to <paramref name="image"/>, oldest first.</summary>
-    Task<IReadOnlyList<PromotionRecord>> PromotionRecordsAsync(ImageReference image, CancellationToken ct);
+    /// <summary>Trusted promotion records (push, promotion, release, rollback) attached to <paramref name="image"/>, oldest first.</summary>
+    Task<EvidenceReading<PromotionRecord>> PromotionRecordsAsync(ImageReference image, CancellationToken ct);
 }
+
+/// <summary>What a gate may count of one kind of evidence, and the pieces it was shown but ignored.</summary>
+/// <param name="Counted">The trusted pieces' content.</param>
+/// <param name="Ignored">One line per ignored piece: its verdict's reason (unsigned, untrusted key, bad signature, other subject, ...).</param>
+public sealed record EvidenceReading<T>(IReadOnlyList<T> Counted, IReadOnlyList<string> Ignored);
 
 /// <summary>The image configuration's facts policies read: labels and build time.</summary>
 /// <param name="Labels">The config's <c>Labels</c>; empty when it has none.</param>

@@ -3,7 +3,11 @@ using ImagePromotion.Registry;
 namespace ImagePromotion.Gates;
 
 /// <summary>The outcome of a vulnerability scan of one image digest.</summary>
-public sealed record ScanSummary(Digest Digest, bool Passed, DateTimeOffset ScannedAt, string? Scanner = null);
+public sealed record ScanSummary(Digest Digest, bool Passed, DateTimeOffset ScannedAt, string? Scanner = null)
+{
+    /// <summary>Why it did not pass (the re-judged result's first reasons), for the gate table.</summary>
+    public string? Why { get; init; }
+}
 
 /// <summary>
 /// A scan only vouches for the exact bytes it scanned, and only while its vulnerability database was current:
@@ -33,10 +37,11 @@ public sealed class ScanFreshnessGate(TimeSpan maxAge, TimeProvider? clock = nul
     public async Task<GateResult> JudgeAsync(GateContext context, CancellationToken ct)
     {
         var image = context.Image ?? throw new InvalidOperationException("the scan gate judges one image");
-        var latest = await GateVariables.LatestScanAsync(context, image, ct).ConfigureAwait(false);
+        var reading = await context.Evidence.ScanResultsAsync(image.Pinned, ct).ConfigureAwait(false);
+        var latest = reading.Counted.MaxBy(r => r.ScannedAt);
         var summary = latest is null ? null : new ScanSummary(Digest.Parse(latest.ImageDigest), latest.Passed, latest.ScannedAt,
-            string.Join("+", latest.ScannersRun.Select(r => r.Name)));
-        return new ScanFreshnessGate(context.Settings.ScanMaxAge!.Value, context.Clock).Evaluate(image.Candidate, summary);
+            string.Join("+", latest.ScannersRun.Select(r => r.Name))) { Why = latest.Passed ? null : string.Join("; ", latest.Reasons.Take(3)) };
+        return new ScanFreshnessGate(context.Settings.ScanMaxAge!.Value, context.Clock).Evaluate(image.Candidate, summary, trusted: true).WithIgnored(reading.Ignored);
     }
 
     // Scanner and pipeline clocks differ a little; a scan "from the future" beyond this is not trusted.
@@ -45,9 +50,13 @@ public sealed class ScanFreshnessGate(TimeSpan maxAge, TimeProvider? clock = nul
     private readonly TimeProvider _clock = clock ?? TimeProvider.System;
 
     /// <summary>Pass when <paramref name="scan"/> is a passing scan of <paramref name="candidate"/> younger than the limit.</summary>
-    public GateResult Evaluate(Digest candidate, ScanSummary? scan)
+    /// <param name="candidate">The digest being promoted.</param>
+    /// <param name="scan">The newest scan result the caller counts; null when there is none.</param>
+    /// <param name="trusted">True when the caller counted trusted evidence only (the reasons then say "trusted").</param>
+    public GateResult Evaluate(Digest candidate, ScanSummary? scan, bool trusted = false)
     {
-        if (scan is null) return GateResult.Fail(GateName, $"no scan result for {candidate}; scan the image before promoting");
+        var which = trusted ? "trusted " : "";
+        if (scan is null) return GateResult.Fail(GateName, $"no {which}scan result for {candidate}; scan the image before promoting");
         var by = scan.Scanner is null ? "" : $" by {scan.Scanner}";
         if (scan.Digest != candidate)
             return GateResult.Fail(GateName, $"scan{by} is for {scan.Digest}, not {candidate}; scan the digest being promoted");
@@ -55,9 +64,9 @@ public sealed class ScanFreshnessGate(TimeSpan maxAge, TimeProvider? clock = nul
         if (age < -ClockSkew)
             return GateResult.Fail(GateName, $"scan{by} of {candidate} is dated {StagingGate.Stamp(scan.ScannedAt)}, in the future; check the scanner clock");
         if (!scan.Passed)
-            return GateResult.Fail(GateName, $"scan{by} of {candidate} at {StagingGate.Stamp(scan.ScannedAt)} failed");
+            return GateResult.Fail(GateName, $"{which}scan{by} of {candidate} at {StagingGate.Stamp(scan.ScannedAt)} failed" + (scan.Why is { Length: > 0 } why ? $": {why}" : ""));
         if (age > maxAge)
             return GateResult.Fail(GateName, $"scan{by} of {candidate} is {StagingGate.Span(age)} old, older than the {StagingGate.Span(maxAge)} limit; rescan");
-        return GateResult.Pass(GateName, $"scan{by} of {candidate} passed {StagingGate.Span(age < TimeSpan.Zero ? TimeSpan.Zero : age)} ago (limit {StagingGate.Span(maxAge)})");
+        return GateResult.Pass(GateName, $"{which}scan{by} of {candidate} passed {StagingGate.Span(age < TimeSpan.Zero ? TimeSpan.Zero : age)} ago (limit {StagingGate.Span(maxAge)})");
     }
 }

@@ -55,14 +55,16 @@ public sealed class StagingGate(StagingGateOptions options, TimeProvider? clock 
         // Staging's history: the records on the candidate and on what runs now. The candidate left when the
         // current digest arrived (a later rollout in between would only make that earlier).
         var deployments = new List<StagingDeployment>();
+        var ignored = new List<string>();
         foreach (var digest in new[] { image.Candidate, current }.OfType<Digest>().Distinct())
         {
-            var records = await context.Evidence.PromotionRecordsAsync(reference.WithDigest(digest), ct).ConfigureAwait(false);
-            deployments.AddRange(records.Where(r => r.To == environment && r.Outcome is ("promoted" or "up-to-date") && r.DigestOf(image.Name) == digest.ToString())
+            var reading = await context.Evidence.PromotionRecordsAsync(reference.WithDigest(digest), ct).ConfigureAwait(false);
+            ignored.AddRange(reading.Ignored);
+            deployments.AddRange(reading.Counted.Where(r => r.To == environment && r.Outcome is ("promoted" or "up-to-date") && r.DigestOf(image.Name) == digest.ToString())
                 .Select(r => new StagingDeployment(digest, r.When)));
         }
         return new StagingGate(new StagingGateOptions(check.Window, check.Soak), context.Clock)
-            .Evaluate(image.Candidate, new StagingHistory(current, deployments));
+            .Evaluate(image.Candidate, new StagingHistory(current, deployments)).WithIgnored(ignored);
     }
 
     private static string CheckedEnvironment(GateContext context) =>

@@ -125,6 +125,15 @@ public sealed class PromotionPipeline(PromotionSession session, TimeProvider? cl
     {
         foreach (var release in plan.Releases.Where(r => r.Gated && !plan.DryRun))
             session.Log.Information($"gates for {release.From} -> {release.To} of {Describe(release)}:\n{release.Report.ToTable()}");
+        // An environment without a gates key is promoted into unjudged: said in its gate table's place, loudly for the
+        // release environments (production), never silently.
+        var releaseTargets = session.Config.Targets(session.Config.Release.Environment).Select(e => e.Name).ToHashSet(StringComparer.Ordinal);
+        foreach (var release in plan.Releases.Where(r => !r.Gated && r.Kind is "promotion" or "rollback"))
+        {
+            var line = $"gates for {release.From} -> {release.To} of {Describe(release)}: no gates configured (environments.{release.To} has no gates key and no policy applies)";
+            if (releaseTargets.Contains(release.To)) session.Log.Warning(line + ": nothing is checked before this release environment changes");
+            else session.Log.Information(line);
+        }
         foreach (var line in PlanText.Describe(plan))
             if (plan.DryRun) session.Log.Information(line); else session.Log.Verbose(line);
     }

@@ -58,7 +58,28 @@ public sealed class PromotionSession : IDisposable
     {
         Config = config; Options = options; Log = log; Transport = transport;
         Copier = new ImageCopier(transport, log);
-        Signers = new Evidence.Signing.EvidenceSigners(environment);
+        Signers = new Evidence.Signing.EvidenceSigners(environment,
+            keysDirectory: config.Sandbox?.Keys is { } keys ? config.ResolvePath(keys) : null);
+        _environment = environment;
+    }
+
+    private readonly IReadOnlyDictionary<string, string?> _environment;
+    private readonly Dictionary<string, Evidence.TrustedKeys> _trust = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The public keys <paramref name="environment"/>'s gates trust, per kind of evidence (its <c>trust:</c> section),
+    /// read once per run; <see cref="Evidence.TrustedKeys.None"/> when it has none, so no evidence counts there.
+    /// </summary>
+    public Evidence.TrustedKeys TrustFor(string environment)
+    {
+        lock (_trust)
+        {
+            if (_trust.TryGetValue(environment, out var known)) return known;
+            var settings = Config.TrustOf(environment);
+            var keys = settings is null ? Evidence.TrustedKeys.None : settings.Load(Config.Source, Config.BaseDirectory, _environment);
+            _trust[environment] = keys;
+            return keys;
+        }
     }
 
     /// <summary>A session over <paramref name="config"/>: credentials from the named variables, the environment and Docker's config.</summary>

@@ -19,6 +19,7 @@ public sealed class ImageScan
     private readonly ScanPolicy _policy;
     private readonly BuiltInRuleSettings _rules;
     private readonly TimeProvider _clock;
+    private ScanJudgement? _judgement;
     private readonly IPipelineLog? _log;
     // Callers may scan layers concurrently; every mutation of the collected state takes this lock.
     private readonly object _gate = new();
@@ -42,6 +43,13 @@ public sealed class ImageScan
         _rules = rules ?? BuiltInRuleSettings.Default;
         _clock = clock ?? TimeProvider.System;
         _log = log;
+    }
+
+    /// <summary>Records the required scanners in the result's judgement (with the policy and rules given to the constructor).</summary>
+    public ImageScan Requiring(IReadOnlyList<ScannerCommand>? scanners)
+    {
+        _judgement = ScanJudgement.Of(_policy, _rules, scanners);
+        return this;
     }
 
     /// <summary>Runs the config hygiene rules on the image config blob (JSON) and records the findings.</summary>
@@ -164,6 +172,7 @@ public sealed class ImageScan
             Counts = evaluation.Counts,
             Allowlisted = evaluation.AllowlistedCount,
             Findings = evaluation.Findings,
+            Judgement = _judgement ?? ScanJudgement.Of(_policy, _rules, null),
         };
         _log?.Information(result.ToSummary());
         return result;

@@ -40,6 +40,15 @@ public sealed record ScanResult
     public int Allowlisted { get; init; }
     /// <summary>Every finding, worst first, allowlisted ones marked.</summary>
     public required IReadOnlyList<Finding> Findings { get; init; }
+    /// <summary>The rules, thresholds, allowlist and required scanners that judged it; null in results of earlier versions.</summary>
+    [JsonPropertyName("policy")]
+    public ScanJudgement? Judgement { get; init; }
+    /// <summary>
+    /// Set by <see cref="ScanJudgement.Rejudge"/> when the findings cannot be trusted to be complete under the reviewing
+    /// policy (a rule it needs was off or counted lower, or the judgement is unknown): its counts are then unknown facts.
+    /// </summary>
+    [JsonIgnore]
+    public bool Incomplete { get; init; }
 
     private static readonly JsonSerializerOptions Options = new()
     {

@@ -28,7 +28,11 @@ internal sealed class ShopSandbox : IAsyncDisposable
     public BareRemote GitOps { get; } = new();
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("shop-").FullName;
     public MemoryLog Log { get; private set; } = new();
+    /// <summary>One key pair per role: sessions sign with all of them and the configuration trusts them, as the sandbox does.</summary>
+    public string Keys { get; }
     private int _n;
+
+    private ShopSandbox() => Keys = Tests.Evidence.Signing.RoleKeys.Ensure(Directory);
 
     public static async Task<ShopSandbox> StartAsync()
     {
@@ -91,6 +95,7 @@ internal sealed class ShopSandbox : IAsyncDisposable
             gitops: { repository: "{{GitOps.BarePath}}", manifests: [apps/shop/production-us/deployment.yaml], container: "{image}" }
         {{usGates}}
         {{extra}}
+        {{Tests.Evidence.Signing.RoleKeys.TrustYaml(Keys)}}
         """;
 
     public PromotionSession Session(string yaml, bool dryRun = false, string identity = "ada")
@@ -100,7 +105,7 @@ internal sealed class ShopSandbox : IAsyncDisposable
         return PromotionSession.Create(config, new SessionOptions
         {
             Commit = Commit, Identity = identity, DryRun = dryRun, ArtifactsDirectory = Path.Combine(Directory, "artifacts-" + Guid.NewGuid().ToString("N")[..6]),
-            Environment = new Dictionary<string, string?>(),
+            Environment = Tests.Evidence.Signing.RoleKeys.Variables(Keys),
         }, Log);
     }
 

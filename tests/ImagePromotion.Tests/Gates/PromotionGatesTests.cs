@@ -29,10 +29,10 @@ public sealed class PromotionGatesTests
             Record("promotion", "staging", Now.AddHours(-30), "alice"),
         ];
 
-        public Task<IReadOnlyList<ScanResult>> ScanResultsAsync(ImageReference image, CancellationToken ct) =>
-            Task.FromResult<IReadOnlyList<ScanResult>>(image.Digest == Candidate ? Scans : []);
-        public Task<IReadOnlyList<PromotionRecord>> PromotionRecordsAsync(ImageReference image, CancellationToken ct) =>
-            Task.FromResult<IReadOnlyList<PromotionRecord>>(image.Digest == Candidate ? Records : []);
+        public Task<EvidenceReading<ScanResult>> ScanResultsAsync(ImageReference image, CancellationToken ct) =>
+            Task.FromResult(new EvidenceReading<ScanResult>(image.Digest == Candidate ? Scans : [], []));
+        public Task<EvidenceReading<PromotionRecord>> PromotionRecordsAsync(ImageReference image, CancellationToken ct) =>
+            Task.FromResult(new EvidenceReading<PromotionRecord>(image.Digest == Candidate ? Records : [], []));
         public Task<ImageConfigFacts> ImageConfigAsync(ImageReference pinned, CancellationToken ct) =>
             Task.FromResult(new ImageConfigFacts(new Dictionary<string, string> { ["app"] = "shop" }, BuiltAt));
         public Task<Digest?> RunningDigestAsync(string environment, string image, CancellationToken ct) => Task.FromResult<Digest?>(Candidate);

@@ -33,7 +33,9 @@ public static class BundleVerifier
         var claimedKind = claimed?.Kind;
         var about = claimed is null ? "" : claimed.IsAbout(expectedSubject) ? $" about {expectedSubject}" : $" about {claimed.Subject[0].Digest}";
         var what = (claimedKind ?? expectedKind).Name + about;
-        var claimedKeyId = bundle.KeyHint.Length > 0 ? bundle.KeyHint : envelope.Signatures.FirstOrDefault()?.KeyId is { Length: > 0 } k ? k : null;
+        // The hint is the piece's own claim: untrusted text that lands in gate tables and logs, so control characters are escaped.
+        string? claimedKeyId = Logging.LogText.Inline(bundle.KeyHint.Length > 0 ? bundle.KeyHint : envelope.Signatures.FirstOrDefault()?.KeyId is { Length: > 0 } k ? k : null);
+        if (claimedKeyId.Length == 0) claimedKeyId = null;
 
         if (envelope.Signatures.Count == 0)
             return new(EvidenceTrust.Unsigned, claimedKind, expectedSubject, null, $"{what} is unsigned: {expectedKind.Renew}", claimed);

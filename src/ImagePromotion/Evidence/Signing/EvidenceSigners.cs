@@ -20,14 +20,21 @@ public sealed class EvidenceSigners : IDisposable
     private readonly Dictionary<KeyRole, SigningKey?> _loaded = new();
     private readonly object _gate = new();
 
+    private readonly string? _keysDirectory;
+
     /// <param name="baseDirectory">Relative <c>…_FILE</c> paths are resolved against it; default the current directory.</param>
     /// <param name="environment">The process environment the key variables are read from.</param>
     /// <param name="redactor">Learns each key and passphrase before they are used; default <see cref="SecretRedactor.Shared"/>.</param>
-    public EvidenceSigners(IReadOnlyDictionary<string, string?> environment, SecretRedactor? redactor = null, string? baseDirectory = null)
+    /// <param name="keysDirectory">
+    /// The sandbox's key directory (<c>sandbox.keys</c>): a role whose variables are unset signs with <c>&lt;role&gt;.key</c>
+    /// there when that file exists. Null everywhere but the sandbox, where one machine plays every job.
+    /// </param>
+    public EvidenceSigners(IReadOnlyDictionary<string, string?> environment, SecretRedactor? redactor = null, string? baseDirectory = null, string? keysDirectory = null)
     {
         _environment = environment;
         _redactor = redactor ?? SecretRedactor.Shared;
         _baseDirectory = baseDirectory ?? Directory.GetCurrentDirectory();
+        _keysDirectory = keysDirectory;
     }
 
     /// <summary>No keys at all: every piece is written unsigned (and says so).</summary>
@@ -61,7 +68,12 @@ public sealed class EvidenceSigners : IDisposable
             throw new PromotionException($"both {Variable(role)} and {FileVariable(role)} are set: set only one of them");
         if (inline is not null)
             return SigningKey.FromPem(inline, passphrase, role, Variable(role), PassphraseVariable(role), _redactor);
-        if (file is null) return null;
+        if (file is null)
+        {
+            if (_keysDirectory is null || !File.Exists(Path.Combine(_keysDirectory, KeyPairs.FileName(role) + ".key"))) return null;
+            var sandboxKey = Path.Combine(_keysDirectory, KeyPairs.FileName(role) + ".key");
+            return SigningKey.FromPem(File.ReadAllText(sandboxKey), passphrase, role, $"the sandbox key {sandboxKey}", PassphraseVariable(role), _redactor);
+        }
         var path = Path.GetFullPath(Path.Combine(_baseDirectory, file));
         string pem;
         try { pem = File.ReadAllText(path); }

@@ -244,7 +244,7 @@ public sealed class PlanExecutor(PromotionSession session, TimeProvider? clock =
         {
             Application = release.Application, Kind = release.Kind, From = release.From, To = release.To, Chain = session.Config.Chain(environment),
             Settings = settings, Images = release.Images.Select(i => new GateImage(i.Image, ImageReference.Parse(i.Source), i.Digest.Value!.Value)).ToArray(),
-            Evidence = new RegistryGateEvidence(session, _clock), Facts = new RegistryGateFacts(session, application),
+            Evidence = new TrustedGateEvidence(session, _clock, release.To), Facts = new RegistryGateFacts(session, application),
             Reviews = request, Requester = session.Options.Identity, Clock = _clock,
         };
         var gate = GateRegistry.All.OfType<ApprovalGate>().Single();

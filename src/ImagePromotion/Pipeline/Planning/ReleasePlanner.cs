@@ -292,7 +292,7 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
                 Application = app.Name, Kind = kind, From = from, To = to.Name, Chain = Config.Chain(to), Settings = gates,
                 OnlyKeys = kind == "rollback" ? gates.RollbackGates : null,
                 Images = images.Where(i => i.Digest.IsKnown && !notYetThere.Contains(i.Image)).Select(i => new GateImage(i.Image, ImageReference.Parse(i.Source), i.Digest.Value!.Value)).ToArray(),
-                Evidence = new RegistryGateEvidence(session, _clock), Facts = new RegistryGateFacts(session, app),
+                Evidence = new TrustedGateEvidence(session, _clock, to.Name), Facts = new RegistryGateFacts(session, app),
                 Requester = session.Options.Identity, Branch = await session.BranchAsync(ct).ConfigureAwait(false), Commit = session.Options.Commit, Clock = _clock,
             };
             verdicts = await new GateJudge().JudgeAsync(context, images.Where(i => !i.Digest.IsKnown || notYetThere.Contains(i.Image)).Select(i => i.Image).ToArray(), ct).ConfigureAwait(false);
@@ -336,8 +336,10 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
     private async Task<PromotionPlan> NoteAsync(PromotionPlan plan, CancellationToken ct)
     {
         if (!session.DryRun) return plan;
-        var evidence = new RegistryGateEvidence(session, _clock);
         foreach (var release in plan.Releases.Where(r => !r.Refused))
+        {
+            // What the later phases of this dry run will read is what the gates of this release's target trust.
+            var evidence = new TrustedGateEvidence(session, _clock, release.To);
             foreach (var image in release.Images)
             {
                 session.Planned.SetTag(image.Destination, image.Digest);
@@ -346,8 +348,8 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
                 if (!image.SameRepository && !LayoutReference.TryParse(image.Source, out _, out _))
                 {
                     var from = ImageReference.Parse(image.Source).WithDigest(digest);
-                    foreach (var scan in await evidence.ScanResultsAsync(from, ct).ConfigureAwait(false)) session.Planned.AddScan(pinned, scan);
-                    foreach (var record in await evidence.PromotionRecordsAsync(from, ct).ConfigureAwait(false)) session.Planned.AddRecord(pinned, record);
+                    foreach (var scan in (await evidence.ScanResultsAsync(from, ct).ConfigureAwait(false)).Counted) session.Planned.AddScan(pinned, scan);
+                    foreach (var record in (await evidence.PromotionRecordsAsync(from, ct).ConfigureAwait(false)).Counted) session.Planned.AddRecord(pinned, record);
                 }
                 session.Planned.AddRecord(pinned, new PromotionRecord
                 {
@@ -356,6 +358,7 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
                     Images = [new ImageRecord(image.Image, image.Destination, digest.ToString())],
                 });
             }
+        }
         return plan;
     }
 }

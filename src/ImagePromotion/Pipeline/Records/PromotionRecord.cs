@@ -178,10 +178,28 @@ public sealed class PromotionRecorder(PromotionSession session, TimeProvider? cl
         }
     }
 
-    /// <summary>The verified promotion records attached to an image, oldest first.</summary>
-    public async Task<IReadOnlyList<PromotionRecord>> ReadAsync(ImageReference image, CancellationToken ct)
+    /// <summary>Every promotion record attached to an image whose structure verifies, signed or not, oldest first.</summary>
+    public Task<IReadOnlyList<PromotionRecord>> ReadAsync(ImageReference image, CancellationToken ct) => ReadAsync(image, null, ct);
+
+    /// <summary>
+    /// The promotion records attached to an image, oldest first: those signed by a key of <paramref name="trusted"/>
+    /// when given, else every one whose structure verifies, signed or not (a listing, never what a gate counts: gates
+    /// read <see cref="Gating.TrustedGateEvidence"/>).
+    /// </summary>
+    public async Task<IReadOnlyList<PromotionRecord>> ReadAsync(ImageReference image, TrustedKeys? trusted, CancellationToken ct)
     {
         var store = new EvidenceStore(session.Transport, session.Log, clock);
+        if (trusted is not null)
+        {
+            var judged = await store.ReadAsync(image, Evidence.Attestations.EvidenceKind.PromotionRecord, trusted, ct).ConfigureAwait(false);
+            var signed = new List<PromotionRecord>();
+            foreach (var piece in judged.Where(p => p.IsTrusted))
+            {
+                try { signed.Add(PromotionRecord.FromJson(piece.Predicate!, $"record {piece.Entry.Manifest.Digest}")); }
+                catch (PromotionException ex) { session.Log.Warning(ex.Message); }
+            }
+            return signed.OrderBy(r => r.When).ToArray();
+        }
         var verified = await store.ReadVerifiedAsync(image, EvidenceTypes.PromotionRecord, ct).ConfigureAwait(false);
         var records = new List<PromotionRecord>();
         foreach (var v in verified)

@@ -54,6 +54,22 @@ public sealed class LocalSandbox(PromotionConfig config, IPipelineLog log)
             throw new PromotionException($"apt-get install {packages} failed (exit {install.ExitCode}): {ProcessRunner.LastLine(install.Error + update.Error)}");
     }
 
+    /// <summary>
+    /// Makes the sandbox's evidence signing key pairs (<c>sandbox.keys</c>), one per role, when missing; an existing key
+    /// is never overwritten (the evidence it signed would stop verifying). The sandbox configuration's <c>trust:</c>
+    /// names the public halves, so the first run shows signed, trusted evidence end to end.
+    /// </summary>
+    public void EnsureKeys()
+    {
+        if (config.Sandbox?.Keys is not { } keys) return;
+        var directory = config.ResolvePath(keys);
+        var created = new List<string>();
+        foreach (var role in Enum.GetValues<Evidence.Attestations.KeyRole>())
+            if (Evidence.Signing.KeyPairs.Ensure(directory, role).Created) created.Add(Evidence.Signing.KeyPairs.FileName(role));
+        log.Information(created.Count == 0 ? $"sandbox signing keys: {directory} (kept as they are)"
+            : $"sandbox signing keys: created {string.Join(", ", created)} in {directory} (never overwritten; the sandbox configuration trusts their .pub files)");
+    }
+
     /// <summary>Starts each sandbox registry unless one already answers on its address.</summary>
     public async Task StartRegistriesAsync(CancellationToken ct)
     {

@@ -85,7 +85,10 @@ public sealed class RecordRelease(PromotionSession session, TimeProvider clock)
         var recorder = new PromotionRecorder(session, clock);
         // An up-to-date re-run adds no record (history has one entry per change), unless the environment holds the
         // digest with no record of it at all (moved before records existed): then this run is the first to vouch for it.
-        if (!always && (await recorder.ReadAsync(pinned[0], ct).ConfigureAwait(false)).Any(r => r.To == release.To && r.DigestOf(release.Images[0].Image) == record.Digest))
+        // Only a record this job could have written counts as "already there": one signed by its promotion key (or, without
+        // that key, any unsigned one): a forged record must not stop the real one from being written.
+        var own = session.Signers.For(Evidence.Attestations.KeyRole.Promotion) is { } signer ? TrustedKeys.ForEveryKind([signer.PublicKey]) : null;
+        if (!always && (await recorder.ReadAsync(pinned[0], own, ct).ConfigureAwait(false)).Any(r => r.To == release.To && r.DigestOf(release.Images[0].Image) == record.Digest))
             return;
         await recorder.RecordAsync(record, pinned, ct).ConfigureAwait(false);
     }

@@ -7,7 +7,11 @@ using ImagePromotion.Scanning;
 namespace ImagePromotion.Pipeline.Steps;
 
 /// <summary>What a scan found, and where its result was attached (null in a dry run).</summary>
-public sealed record ScanOutcome(ImageReference Image, ScanResult Result, Descriptor? Evidence);
+/// <param name="Image">The image scanned, pinned by digest.</param>
+/// <param name="Result">The result (the existing one when <paramref name="Reused"/>).</param>
+/// <param name="Evidence">The artifact manifest holding it; null in a dry run.</param>
+/// <param name="Reused">True when a fresh passing result signed by this job's key under the same policy was already attached: nothing was scanned or written.</param>
+public sealed record ScanOutcome(ImageReference Image, ScanResult Result, Descriptor? Evidence, bool Reused = false);
 
 /// <summary>
 /// The scan step: resolves the image to its digest, streams the config and every layer from the registry into
@@ -54,7 +58,9 @@ public sealed class ScanImage(PromotionSession session, TimeProvider? clock = nu
         var settings = session.Config.Scan;
         session.Log.Information($"scan: {pinned}");
 
-        var scan = new ImageScan(top.Digest, settings?.Policy, settings?.Rules, clock, session.Log);
+        var scan = new ImageScan(top.Digest, settings?.Policy, settings?.Rules, clock, session.Log).Requiring(settings?.Scanners);
+        if (!session.DryRun && await FreshResultAsync(reference.WithDigest(top.Digest), ct).ConfigureAwait(false) is { } fresh)
+            return fresh with { Image = pinned };
         var images = new List<Manifest>();
         if (MediaTypes.IsIndex(top.MediaType))
         {
@@ -108,6 +114,39 @@ public sealed class ScanImage(PromotionSession session, TimeProvider? clock = nu
             session.Log.Information($"scan: result attached to {scanTarget.Name}@{top.Digest} as {evidence.Digest}");
         }
         return new ScanOutcome(pinned, result, evidence);
+    }
+
+    /// <summary>
+    /// How long a passing result counts as fresh for <see cref="FreshResultAsync"/>: half the shortest <c>scan.maxAge</c>
+    /// any gate sets (so a promotion after a skipped scan still has time), 12 h when no gate sets one.
+    /// </summary>
+    public TimeSpan Freshness => session.Config.EffectiveGates.Values.Select(g => g.ScanMaxAge).OfType<TimeSpan>().DefaultIfEmpty(TimeSpan.FromHours(24)).Min() / 2;
+
+    /// <summary>
+    /// Scanning is idempotent: when the digest already carries a passing result signed by this job's scan key, judged
+    /// under the same rules, thresholds, allowlist and scanners, and younger than <see cref="Freshness"/>, that result
+    /// stands and nothing new is attached. Without a scan key nothing can be recognised as ours: it scans.
+    /// </summary>
+    private async Task<ScanOutcome?> FreshResultAsync(ImageReference image, CancellationToken ct)
+    {
+        if (session.Signers.For(Evidence.Attestations.KeyRole.Scan) is not { } signer) return null;
+        var settings = session.Config.Scan;
+        var wanted = ScanJudgement.Of(settings?.Policy ?? ScanPolicy.Default, settings?.Rules ?? BuiltInRuleSettings.Default, settings?.Scanners).Fingerprint;
+        var now = (clock ?? TimeProvider.System).GetUtcNow();
+        var pieces = await new EvidenceStore(session.Transport, session.Log, clock)
+            .ReadAsync(image, Evidence.Attestations.EvidenceKind.ScanResult, TrustedKeys.ForEveryKind([signer.PublicKey]), ct).ConfigureAwait(false);
+        foreach (var piece in pieces.Where(p => p.IsTrusted).Reverse())
+        {
+            ScanResult result;
+            try { result = ScanResult.FromJson(piece.Predicate!, $"scan result {piece.Entry.Manifest.Digest}"); }
+            catch (PromotionException) { continue; }
+            var age = now - result.ScannedAt;
+            if (!result.Passed || result.Judgement?.Fingerprint != wanted || age > Freshness || age < TimeSpan.FromMinutes(-5)) continue;
+            session.Log.Information($"scan: {image.Name}@{image.Digest} already has a passing scan result signed by key {signer.KeyId} under the same rules, "
+                + $"{Gates.StagingGate.Span(age)} old (fresh for {Gates.StagingGate.Span(Freshness)}): {piece.Entry.Manifest.Digest}; nothing scanned, nothing attached");
+            return new ScanOutcome(image, result, piece.Entry.Manifest, Reused: true);
+        }
+        return null;
     }
 
     /// <summary>Throws the one-line failure a host exits with when a scan did not pass.</summary>

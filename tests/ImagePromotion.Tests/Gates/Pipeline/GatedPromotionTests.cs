@@ -100,17 +100,15 @@ public sealed class GatedPromotionTests
         var yaml = _sandbox.Yaml(Scan, Gates, repository);
         var digest = await UpToStagingAsync(repository, yaml, scan: false);
 
-        using var session = _sandbox.Session(yaml, overrides: new Dictionary<string, string>
-        {
-            ["environments.production.gates.lock.locked"] = "true", ["environments.production.gates.lock.reason"] = "incident 42",
-        });
+        // Locked in the file (gate settings are never overridden from the command line or the environment).
+        using var session = _sandbox.Session(yaml.Replace("lock: { locked: false }", "lock: { locked: true, reason: \"incident 42\" }"));
         var outcome = await PipelineSandbox.PromoteAsync(session, "production");
 
         Assert.That(outcome.Refused, Is.True);
         // No scan: the scan gate fails, and so does the policy whose fail condition reads scan counts (unknown is never a pass).
         Assert.That(outcome.Gates!.FailedGates.Select(g => g.Gate), Is.EquivalentTo(new[] { "conditions", "environment-lock", "scan" }));
         var ex = Assert.Throws<PromotionException>(() => outcome.ThrowIfRefused());
-        Assert.That(ex!.Message, Does.Contain("environment-lock (production is locked: incident 42)").And.Contain("scan (no scan result for " + digest));
+        Assert.That(ex!.Message, Does.Contain("environment-lock (production is locked: incident 42)").And.Contain("scan (no trusted scan result for " + digest));
         Assert.That(await ProductionDigestAsync(repository), Is.EqualTo(before), "production tag unchanged");
         using var raw = _sandbox.Prod.CreateClient();
         Assert.That(await raw.HeadManifestAsync(repository, digest.ToString()), Is.Null, "nothing of the candidate reached production");

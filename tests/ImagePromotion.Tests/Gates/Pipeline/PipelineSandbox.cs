@@ -21,11 +21,19 @@ internal sealed class PipelineSandbox : IAsyncDisposable
     public string Directory { get; } = System.IO.Directory.CreateTempSubdirectory("gates-").FullName;
     public MemoryLog Log { get; private set; } = new();
 
+    /// <summary>One key pair per role: sessions sign with all of them and the configuration trusts them, as the sandbox does.</summary>
+    public string Keys { get; }
+
+    private PipelineSandbox() => Keys = Evidence.Signing.RoleKeys.Ensure(Directory);
+
     public static async Task<PipelineSandbox> StartAsync() =>
         new() { Dev = await RegistryServer.StartAsync(), Prod = await RegistryServer.StartAsync() };
 
-    /// <summary>The configuration: the sandbox's environments plus <paramref name="extra"/> (top-level YAML) and production <paramref name="productionExtra"/> (indented 4).</summary>
-    public string Yaml(string extra = "", string productionExtra = "", string repository = "team/app") => $"""
+    /// <summary>
+    /// The configuration: the sandbox's environments plus <paramref name="extra"/> (top-level YAML) and production
+    /// <paramref name="productionExtra"/> (indented 4); a top-level <c>trust:</c> names the sandbox's keys unless <paramref name="trust"/> is false.
+    /// </summary>
+    public string Yaml(string extra = "", string productionExtra = "", string repository = "team/app", bool trust = true) => $"""
         service: app
         registries:
           dev: {"{"} host: {Dev.Host}, insecure: true {"}"}
@@ -46,16 +54,20 @@ internal sealed class PipelineSandbox : IAsyncDisposable
             tag: production
         {productionExtra}
         {extra}
+        {(trust ? Evidence.Signing.RoleKeys.TrustYaml(Keys) : "")}
         """;
 
+    /// <param name="environment">Variables on top of the signing keys of every role (set one to "" to take a key away).</param>
     public PromotionSession Session(string yaml, string identity = "ada", IReadOnlyDictionary<string, string?>? environment = null, IReadOnlyDictionary<string, string>? overrides = null)
     {
         Log = new MemoryLog();
-        var config = ConfigLoader.Parse(yaml, Path.Combine(Directory, "promotion.yaml"), Directory, overrides);
+        var variables = Evidence.Signing.RoleKeys.Variables(Keys);
+        foreach (var (k, v) in environment ?? new Dictionary<string, string?>()) variables[k] = v;
+        var config = ConfigLoader.Parse(yaml, Path.Combine(Directory, "promotion.yaml"), Directory, overrides, variables);
         return PromotionSession.Create(config, new SessionOptions
         {
             Commit = Commit, Identity = identity, ArtifactsDirectory = Path.Combine(Directory, "artifacts"),
-            Environment = environment ?? new Dictionary<string, string?>(),
+            Environment = variables,
         }, Log);
     }
 

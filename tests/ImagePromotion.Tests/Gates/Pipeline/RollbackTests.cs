@@ -53,10 +53,7 @@ public sealed class RollbackTests
     [Test, Order(1)]
     public async Task A_locked_production_refuses_the_rollback_through_the_rollback_gates_only()
     {
-        using var session = _sandbox.Session(_sandbox.Yaml(productionExtra: Gates), overrides: new Dictionary<string, string>
-        {
-            ["environments.production.gates.lock.locked"] = "true", ["environments.production.gates.lock.reason"] = "change freeze",
-        });
+        using var session = _sandbox.Session(_sandbox.Yaml(productionExtra: Gates.Replace("lock: { locked: false }", "lock: { locked: true, reason: \"change freeze\" }")));
         var outcome = await RollbackAsync(session, null, true);
 
         Assert.That(outcome.Refused, Is.True);

@@ -54,6 +54,55 @@ public sealed class ScanPhaseTests
     }
 
     [Test]
+    public async Task Scanning_again_under_the_same_rules_with_the_same_key_attaches_nothing_and_says_so()
+    {
+        var digest = await _sandbox.PushCleanDevImageAsync("team/again", "v1");
+        var reference = ImageReference.Parse($"{_sandbox.Dev.Host}/team/again:v1");
+        var pinned = reference.WithDigest(digest);
+        using var transport = EvidenceStoreTests.Transport(_sandbox.Dev);
+        async Task<int> ScansAsync() => (await new EvidenceStore(transport, new Logging.MemoryLog()).ListAsync(pinned, ImagePromotion.Evidence.Attestations.EvidenceKind.ScanResult, CancellationToken.None)).Count;
+
+        Descriptor first;
+        using (var session = _sandbox.Session(_sandbox.Yaml(ScanConfig, repository: "team/again")))
+            first = (await new ScanImage(session).RunAsync(reference, CancellationToken.None, _emptyPath)).Evidence!;
+        using (var session = _sandbox.Session(_sandbox.Yaml(ScanConfig, repository: "team/again")))
+        {
+            var again = await new ScanImage(session).RunAsync(reference, CancellationToken.None, _emptyPath);
+            Assert.That(again.Reused, Is.True);
+            Assert.That(again.Evidence!.Digest, Is.EqualTo(first.Digest));
+            Assert.That(_sandbox.Log.Lines, Has.Some.Contains($"already has a passing scan result signed by key").And.Some.Contains("nothing scanned, nothing attached"));
+        }
+        Assert.That(await ScansAsync(), Is.EqualTo(1));
+
+        // Other rules: a new judgement is attached; and a job without the scan key cannot recognise its own result, so it scans.
+        using (var session = _sandbox.Session(_sandbox.Yaml(ScanConfig.Replace("no-healthcheck: info", "no-healthcheck: low"), repository: "team/again")))
+            Assert.That((await new ScanImage(session).RunAsync(reference, CancellationToken.None, _emptyPath)).Reused, Is.False);
+        Assert.That(await ScansAsync(), Is.EqualTo(2));
+        using (var session = _sandbox.Session(_sandbox.Yaml(ScanConfig, repository: "team/again"),
+                   environment: new Dictionary<string, string?> { [ImagePromotion.Evidence.Signing.EvidenceSigners.FileVariable(ImagePromotion.Evidence.Attestations.KeyRole.Scan)] = "" }))
+            Assert.That((await new ScanImage(session).RunAsync(reference, CancellationToken.None, _emptyPath)).Reused, Is.False);
+        Assert.That(await ScansAsync(), Is.EqualTo(3));
+    }
+
+    [Test]
+    public void The_sandbox_makes_its_key_pairs_once_and_never_overwrites_them()
+    {
+        var yaml = _sandbox.Yaml(repository: "team/keys") + "\nsandbox:\n  keys: sandbox-keys\n";
+        var config = ImagePromotion.Configuration.ConfigLoader.Parse(yaml, Path.Combine(_sandbox.Directory, "promotion.yaml"), _sandbox.Directory);
+        var sandbox = new ImagePromotion.Pipeline.Sandbox.LocalSandbox(config, new Logging.MemoryLog());
+        sandbox.EnsureKeys();
+        var dir = Path.Combine(_sandbox.Directory, "sandbox-keys");
+        var before = Directory.GetFiles(dir).Order().ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes);
+        Assert.That(before.Keys, Is.EqualTo(new[] { "approval.key", "approval.pub", "build.key", "build.pub", "promotion.key", "promotion.pub", "scan.key", "scan.pub" }));
+        sandbox.EnsureKeys();
+        Assert.That(Directory.GetFiles(dir).Order().ToDictionary(f => Path.GetFileName(f), File.ReadAllBytes), Is.EqualTo(before));
+        // A job without PROMOTION_SIGNING_KEY_* variables signs with them.
+        using var signers = new ImagePromotion.Evidence.Signing.EvidenceSigners(new Dictionary<string, string?>(), keysDirectory: dir);
+        Assert.That(signers.For(ImagePromotion.Evidence.Attestations.KeyRole.Scan)!.KeyId,
+            Is.EqualTo(ImagePromotion.Evidence.Signing.VerificationKey.FromFile(Path.Combine(dir, "scan.pub")).KeyId));
+    }
+
+    [Test]
     public async Task A_planted_private_key_fails_the_scan_and_the_failure_names_it()
     {
         var layer = new LayerBuilder().File("srv/www/index.html", "<h1>hi</h1>").File("root/.ssh/id_rsa", FakeSecrets.PemKey);
