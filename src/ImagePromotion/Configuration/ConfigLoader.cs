@@ -1,6 +1,6 @@
+using ImagePromotion.GitOps.Manifests;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
-using ImagePromotion.GitOps.Manifests;
 
 namespace ImagePromotion.Configuration;
 
@@ -290,26 +290,26 @@ public static class ConfigLoader
         IReadOnlyDictionary<string, RegistrySettings> registries, IReadOnlyList<EnvironmentSettings> environments)
     {
         foreach (var e in environments)
-        foreach (var app in applications)
-        {
-            var seen = new Dictionary<string, string>(StringComparer.Ordinal);
-            foreach (var image in app.Images)
+            foreach (var app in applications)
             {
-                var text = Templates.Expand($"{registries[e.Registry].Host}/{e.Repository}:{e.Tag}", "commit", app.Name, image.Name);
-                try { ImagePromotion.Registry.ImageReference.Parse(text); }
-                catch (PromotionException ex)
+                var seen = new Dictionary<string, string>(StringComparer.Ordinal);
+                foreach (var image in app.Images)
                 {
-                    throw new PromotionException($"{file}: 'environments.{e.Name}' (registry '{e.Registry}', repository, tag) does not make an image reference: {ex.Message}");
+                    var text = Templates.Expand($"{registries[e.Registry].Host}/{e.Repository}:{e.Tag}", "commit", app.Name, image.Name);
+                    try { ImagePromotion.Registry.ImageReference.Parse(text); }
+                    catch (PromotionException ex)
+                    {
+                        throw new PromotionException($"{file}: 'environments.{e.Name}' (registry '{e.Registry}', repository, tag) does not make an image reference: {ex.Message}");
+                    }
+                    if (seen.TryGetValue(text, out var other))
+                        throw new PromotionException($"{file}: 'environments.{e.Name}.repository' gives images '{other}' and '{image.Name}' of application '{app.Name}' the same reference {text}: put {{image}} in the repository (e.g. team/{{image}})");
+                    seen[text] = image.Name;
                 }
-                if (seen.TryGetValue(text, out var other))
-                    throw new PromotionException($"{file}: 'environments.{e.Name}.repository' gives images '{other}' and '{image.Name}' of application '{app.Name}' the same reference {text}: put {{image}} in the repository (e.g. team/{{image}})");
-                seen[text] = image.Name;
+                if (e.GitOps is { } g && app.Images.Count > 1
+                    && !new[] { g.Container, g.Path, g.Helm?.Image, g.Helm?.RepositoryKey }.Concat(g.Manifests).Any(t => t?.Contains("{image}", StringComparison.Ordinal) == true)
+                    && (g.Container is not null || g.Path is not null || g.Helm is not null))
+                    throw new PromotionException($"{file}: 'environments.{e.Name}.gitops' would set every image of application '{app.Name}' into the same place: put {{image}} in container, path, helm or manifests (e.g. container: \"{{image}}\", helm: \"{{image}}.image\")");
             }
-            if (e.GitOps is { } g && app.Images.Count > 1
-                && !new[] { g.Container, g.Path, g.Helm?.Image, g.Helm?.RepositoryKey }.Concat(g.Manifests).Any(t => t?.Contains("{image}", StringComparison.Ordinal) == true)
-                && (g.Container is not null || g.Path is not null || g.Helm is not null))
-                throw new PromotionException($"{file}: 'environments.{e.Name}.gitops' would set every image of application '{app.Name}' into the same place: put {{image}} in container, path, helm or manifests (e.g. container: \"{{image}}\", helm: \"{{image}}.image\")");
-        }
     }
 
     /// <summary>
@@ -321,16 +321,16 @@ public static class ConfigLoader
     {
         var result = new Dictionary<(string, string), GateSettings>();
         foreach (var app in applications)
-        foreach (var env in environments)
-        {
-            var applied = apply.Where(a => a.Covers(app.Name, env.Name)).Select(a => a.Policy).Distinct().ToArray();
-            if (applied.Length > 1)
-                throw new PromotionException($"{file}: policies {string.Join(" and ", applied)} both apply to application '{app.Name}' in environment '{env.Name}': narrow the apply patterns so one policy applies");
-            var own = env.Gates is { } g ? g with { Origin = $"environments.{env.Name}.gates" } : null;
-            var policy = applied.Length == 1 ? policies[applied[0]] with { Origin = $"policies.{applied[0]}" } : null;
-            var gates = own is null ? policy : policy is null ? own : own.Merge(policy, file);
-            if (gates is not null) result[(app.Name, env.Name)] = gates;
-        }
+            foreach (var env in environments)
+            {
+                var applied = apply.Where(a => a.Covers(app.Name, env.Name)).Select(a => a.Policy).Distinct().ToArray();
+                if (applied.Length > 1)
+                    throw new PromotionException($"{file}: policies {string.Join(" and ", applied)} both apply to application '{app.Name}' in environment '{env.Name}': narrow the apply patterns so one policy applies");
+                var own = env.Gates is { } g ? g with { Origin = $"environments.{env.Name}.gates" } : null;
+                var policy = applied.Length == 1 ? policies[applied[0]] with { Origin = $"policies.{applied[0]}" } : null;
+                var gates = own is null ? policy : policy is null ? own : own.Merge(policy, file);
+                if (gates is not null) result[(app.Name, env.Name)] = gates;
+            }
         return result;
     }
 

@@ -10,7 +10,7 @@ internal static class GateConfigReader
     public static ScanSettings? ReadScan(YamlReader? s)
     {
         if (s is null) return null;
-                List<ScannerCommand>? scanners = null;
+        List<ScannerCommand>? scanners = null;
         if (s.Has("scanners"))
         {
             scanners = new List<ScannerCommand>();

@@ -71,8 +71,10 @@ public sealed record GateSettings
             Policy = conditions with
             {
                 Name = From("policy") || From("approvals") ? policy.Policy.Name : Policy.Name,
-                RequiredApprovals = approvals.RequiredApprovals, Approvers = approvals.Approvers,
-                AllowRequestFromApprove = approvals.AllowRequestFromApprove, AllowImageBuilderFromApprove = approvals.AllowImageBuilderFromApprove,
+                RequiredApprovals = approvals.RequiredApprovals,
+                Approvers = approvals.Approvers,
+                AllowRequestFromApprove = approvals.AllowRequestFromApprove,
+                AllowImageBuilderFromApprove = approvals.AllowImageBuilderFromApprove,
                 AllowApproverFromDeploy = approvals.AllowApproverFromDeploy,
             },
             Lock = From("lock") ? policy.Lock : Lock,

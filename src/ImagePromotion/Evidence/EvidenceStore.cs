@@ -222,7 +222,7 @@ public sealed class EvidenceStore(RegistryTransport transport, IPipelineLog log,
             catch (PromotionException ex) { return new VerifiedEvidence(entry, false, ex.Message, null) { Raw = raw }; }
             if (!statement.IsAbout(digest))
                 return new VerifiedEvidence(entry, false, $"the statement in {artifact.Digest} is about {statement.Subject[0].Digest}, not {digest}", null)
-                    { Raw = raw, Statement = statement, Failure = EvidenceTrust.OtherSubject };
+                { Raw = raw, Statement = statement, Failure = EvidenceTrust.OtherSubject };
             content = statement.PredicateBytes();
             legacyType = statement.Kind?.LegacyArtifactType;
         }

@@ -40,7 +40,8 @@ public sealed class ScanFreshnessGate(TimeSpan maxAge, TimeProvider? clock = nul
         var reading = await context.Evidence.ScanResultsAsync(image.Pinned, ct).ConfigureAwait(false);
         var latest = reading.Counted.MaxBy(r => r.ScannedAt);
         var summary = latest is null ? null : new ScanSummary(Digest.Parse(latest.ImageDigest), latest.Passed, latest.ScannedAt,
-            string.Join("+", latest.ScannersRun.Select(r => r.Name))) { Why = latest.Passed ? null : string.Join("; ", latest.Reasons.Take(3)) };
+            string.Join("+", latest.ScannersRun.Select(r => r.Name)))
+        { Why = latest.Passed ? null : string.Join("; ", latest.Reasons.Take(3)) };
         return new ScanFreshnessGate(context.Settings.ScanMaxAge!.Value, context.Clock).Evaluate(image.Candidate, summary, trusted: true).WithIgnored(reading.Ignored);
     }
 

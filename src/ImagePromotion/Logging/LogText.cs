@@ -28,7 +28,10 @@ public static partial class LogText
             var c = value[i];
             var escape = c switch
             {
-                '\n' => "\\n", '\r' => "\\r", '\t' => "\\t", '\x1b' => "\\e",
+                '\n' => "\\n",
+                '\r' => "\\r",
+                '\t' => "\\t",
+                '\x1b' => "\\e",
                 '\u2028' or '\u2029' or '\u0085' => $"\\u{(int)c:x4}",
                 _ when char.IsControl(c) => $"\\u{(int)c:x4}",
                 _ => null,

@@ -93,7 +93,8 @@ public sealed partial class RegistryClient
         if (Header(response, "Range") is { } range && range.Split('-') is [_, var end]
             && long.TryParse(end, NumberStyles.None, CultureInfo.InvariantCulture, out var last) && last != offset + length - 1)
             throw new RegistryException($"registry {Registry} kept bytes up to {last} of blob {digest} after a chunk ending at {offset + length - 1}: the upload is incomplete; it is started again",
-                Registry, repository, RegistryOperation.UploadChunk, response.StatusCode, RegistryErrorCodes.BlobUploadInvalid) { Transient = true };
+                Registry, repository, RegistryOperation.UploadChunk, response.StatusCode, RegistryErrorCodes.BlobUploadInvalid)
+            { Transient = true };
         return session with { Location = Location(response) ?? session.Location };
     }
 
@@ -157,7 +158,8 @@ public sealed partial class RegistryClient
         catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutException)
         {
             throw new RegistryException($"reading {where} broke off ({RegistryRetry.Innermost(ex)}): check the network or try again",
-                Registry, repository, RegistryOperation.ReadBlob, null, null, ex) { Transient = true };
+                Registry, repository, RegistryOperation.ReadBlob, null, null, ex)
+            { Transient = true };
         }
         if (bytes.Length != descriptor.Size)
             throw new PromotionException($"{where} is {bytes.Length} bytes, not the {descriptor.Size} its manifest states");

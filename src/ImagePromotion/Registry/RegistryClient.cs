@@ -66,7 +66,8 @@ public sealed partial class RegistryClient(RegistryTransport transport, string r
         catch (Exception ex) when (ex is HttpRequestException or IOException or TimeoutException)
         {
             throw new RegistryException($"registry {Registry} broke off its answer to {what} ({RegistryRetry.Innermost(ex)}): check the network or try again",
-                Registry, repository, RegistryOperation.ReadManifest, null, null, ex) { Transient = true };
+                Registry, repository, RegistryOperation.ReadManifest, null, null, ex)
+            { Transient = true };
         }
         if (Manifest.IsSchema1(bytes)) throw Manifest.Schema1(where);
         // A digest reference must be served byte for byte; a tag is checked against the registry's own header.
@@ -146,17 +147,20 @@ public sealed partial class RegistryClient(RegistryTransport transport, string r
         catch (HttpRequestException ex)
         {
             throw new RegistryException($"cannot reach registry {Registry} to {what} ({RegistryRetry.Innermost(ex)}): check that it is running and the address is right",
-                Registry, repository, operation, null, null, ex) { Transient = true };
+                Registry, repository, operation, null, null, ex)
+            { Transient = true };
         }
         catch (TimeoutException ex)
         {
             throw new RegistryException($"registry {Registry} did not answer in time to {what} ({ex.Message}): check the network or try again",
-                Registry, repository, operation, null, null, ex) { Transient = true };
+                Registry, repository, operation, null, null, ex)
+            { Transient = true };
         }
         catch (TaskCanceledException ex) when (!ct.IsCancellationRequested)
         {
             throw new RegistryException($"registry {Registry} did not answer in time to {what}: check the network or try again",
-                Registry, repository, operation, null, null, ex) { Transient = true };
+                Registry, repository, operation, null, null, ex)
+            { Transient = true };
         }
         // Errors are read whole (within the small limit) whatever the caller wanted: their body says why.
         if (request.Method == HttpMethod.Head || (!buffer && response.IsSuccessStatusCode)) return response;
@@ -168,7 +172,8 @@ public sealed partial class RegistryClient(RegistryTransport transport, string r
         {
             response.Dispose();
             throw new RegistryException($"registry {Registry} broke off its answer to {what} ({RegistryRetry.Innermost(ex)}): check the network or try again",
-                Registry, repository, operation, null, null, ex) { Transient = true };
+                Registry, repository, operation, null, null, ex)
+            { Transient = true };
         }
         catch (PromotionException)
         {

@@ -49,7 +49,8 @@ public sealed record ScanJudgement(IReadOnlyDictionary<string, string> Rules, IR
         if (scan.Judgement is not { } recorded)
             return scan with
             {
-                Passed = false, Incomplete = true,
+                Passed = false,
+                Incomplete = true,
                 Reasons = [$"the scan result does not record the rules and thresholds that judged it (an earlier version wrote it): re-scan so {by} can re-judge it"],
             };
         foreach (var rule in BuiltInRules.All.Where(rules.IsEnabled))
@@ -79,7 +80,8 @@ public sealed record ScanJudgement(IReadOnlyDictionary<string, string> Rules, IR
         if (scan.ScannersRun.Count == 0) violations.Add("nothing was scanned");
         return scan with
         {
-            Passed = violations.Count == 0, Incomplete = incomplete,
+            Passed = violations.Count == 0,
+            Incomplete = incomplete,
             Reasons = violations.Concat(evaluation.Notes).ToArray(),
             Counts = evaluation.Counts,
             Allowlisted = evaluation.AllowlistedCount,

@@ -24,7 +24,8 @@ public sealed class ReleaseDescriptionTests
     public void Untrusted_values_never_render_as_links_or_markup_in_the_pull_request()
     {
         var description = new ReleaseDescription("shop", "prod](https://evil.example)", null,
-            [("web", "r/web:[x](https://evil.example)", $"r/web:production@{Web}", Web)], ["apps/`rm`.yaml"]) { TriggeredBy = "@[mallory](https://evil.example)" };
+            [("web", "r/web:[x](https://evil.example)", $"r/web:production@{Web}", Web)], ["apps/`rm`.yaml"])
+        { TriggeredBy = "@[mallory](https://evil.example)" };
         var body = description.Body;
         Assert.That(body, Does.Contain(@"**prod\]\(https://evil.example\)**"), "an environment name is escaped text");
         Assert.That(body, Does.Contain("| `r/web:[x](https://evil.example)` |"), "a reference stays inside a code span");

@@ -145,8 +145,8 @@ internal sealed class ShopSandbox : IAsyncDisposable
     public async Task ReleaseAlreadyThereAsync(string prefix)
     {
         foreach (var image in Images)
-        foreach (var registry in new[] { Eu, Us })
-            await PipelineSandbox.PushImageAsync(registry, $"{prefix}/{image}", "production", new LayerBuilder().File("old", image));
+            foreach (var registry in new[] { Eu, Us })
+                await PipelineSandbox.PushImageAsync(registry, $"{prefix}/{image}", "production", new LayerBuilder().File("old", image));
     }
 
     public async ValueTask DisposeAsync()

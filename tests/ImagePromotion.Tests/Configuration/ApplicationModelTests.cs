@@ -59,13 +59,13 @@ public sealed class ApplicationModelTests
     {
         var config = Parse(Model);
         foreach (var app in new[] { "shop", "billing" })
-        foreach (var env in new[] { "production-eu", "production-us" })
-        {
-            var gates = config.GatesFor(app, env)!;
-            Assert.That(gates.Policy.Name, Is.EqualTo("strict"));
-            Assert.That(gates.Policy.RequiredApprovals, Is.EqualTo(2));
-            Assert.That(gates.Policy.PassCondition, Is.EqualTo("branch == \"main\""));
-        }
+            foreach (var env in new[] { "production-eu", "production-us" })
+            {
+                var gates = config.GatesFor(app, env)!;
+                Assert.That(gates.Policy.Name, Is.EqualTo("strict"));
+                Assert.That(gates.Policy.RequiredApprovals, Is.EqualTo(2));
+                Assert.That(gates.Policy.PassCondition, Is.EqualTo("branch == \"main\""));
+            }
         Assert.That(config.GatesFor("shop", "staging"), Is.Null, "staging matches no apply pattern");
     }
 

@@ -112,8 +112,11 @@ public sealed class FaultProxy : IAsyncDisposable
                     context.Response.StatusCode = 400;
                     context.Response.ContentType = "application/json";
                     var tag = target[(target.LastIndexOf('/') + 1)..];
-                    await context.Response.WriteAsync(JsonSerializer.Serialize(new { errors = new[] { new { code = "TAG_INVALID",
-                        message = $"The image tag '{tag}' already exists in the repository and cannot be overwritten because the repository is immutable." } } }), context.RequestAborted);
+                    await context.Response.WriteAsync(JsonSerializer.Serialize(new
+                    {
+                        errors = new[] { new { code = "TAG_INVALID",
+                        message = $"The image tag '{tag}' already exists in the repository and cannot be overwritten because the repository is immutable." } }
+                    }), context.RequestAborted);
                     break;
                 default:
                     if (fault is StallFault stall) await Task.Delay(stall.Delay, context.RequestAborted);

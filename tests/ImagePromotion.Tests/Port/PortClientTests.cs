@@ -1,8 +1,8 @@
-using NUnit.Framework;
 using System.Text.Json.Nodes;
 using ImagePromotion.Logging;
 using ImagePromotion.Port;
 using ImagePromotion.Tests.Servers.Port;
+using NUnit.Framework;
 
 namespace ImagePromotion.Tests.Port;
 

@@ -1,10 +1,10 @@
-using NUnit.Framework;
 using System.Net;
 using System.Net.Sockets;
 using System.Text.Json.Nodes;
 using ImagePromotion.Logging;
 using ImagePromotion.Port;
 using ImagePromotion.Tests.Servers.Port;
+using NUnit.Framework;
 
 namespace ImagePromotion.Tests.Port;
 

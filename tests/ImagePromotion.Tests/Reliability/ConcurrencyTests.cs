@@ -1,8 +1,7 @@
 using ImagePromotion.Copy;
 using ImagePromotion.Registry;
-using ImagePromotion.Tests.Infrastructure;
-
 using ImagePromotion.Tests.Copy;
+using ImagePromotion.Tests.Infrastructure;
 
 namespace ImagePromotion.Tests.Reliability;
 

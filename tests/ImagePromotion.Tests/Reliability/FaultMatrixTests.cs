@@ -48,9 +48,9 @@ public sealed class FaultMatrixTests
         yield return new("one corrupted byte in every GET of a layer", Source, "GET", FirstLayer, Always(FaultAction.CorruptByte()), FaultProxy.Always, FailsClearly, "hashing to");
         yield return new("one corrupted byte in the manifest GET", Source, "GET", Manifests, Always(FaultAction.CorruptByte(40)), FaultProxy.Always, FailsClearly, "hash to");
         yield return new("stall 3 s > 1 s header timeout on a layer GET (once)", Source, "GET", FirstLayer, Always(FaultAction.Stall(TimeSpan.FromSeconds(3))), 1, Completes)
-            { HeadersTimeout = TimeSpan.FromSeconds(1) };
+        { HeadersTimeout = TimeSpan.FromSeconds(1) };
         yield return new("stall 3 s > 1 s header timeout on every layer GET", Source, "GET", FirstLayer, Always(FaultAction.Stall(TimeSpan.FromSeconds(3))), FaultProxy.Always, FailsClearly)
-            { HeadersTimeout = TimeSpan.FromSeconds(1) };
+        { HeadersTimeout = TimeSpan.FromSeconds(1) };
         yield return new("blob GETs redirected (307) to storage on another host", Source, "GET", AnyBlob, Always(FaultAction.RedirectToBlobStorage()), FaultProxy.Always, Completes);
 
         // Destination side: look-ups, upload sessions, streamed PUTs and the manifest PUT.
@@ -62,9 +62,9 @@ public sealed class FaultMatrixTests
         yield return new("503 on every manifest PUT", Destination, "PUT", Manifests, Always(FaultAction.Status(503)), FaultProxy.Always, FailsClearly, "503");
         yield return new("reset after a blob PUT reached the registry", Destination, "PUT", Uploads, Always(FaultAction.ResetAfter(0)), 1, Completes);
         yield return new("stall 3 s > 1 s header timeout on the manifest PUT (once)", Destination, "PUT", Manifests, Always(FaultAction.Stall(TimeSpan.FromSeconds(3))), 1, Completes)
-            { HeadersTimeout = TimeSpan.FromSeconds(1) };
+        { HeadersTimeout = TimeSpan.FromSeconds(1) };
         yield return new("stall 3 s > 1 s header timeout on every blob PUT", Destination, "PUT", Uploads, Always(FaultAction.Stall(TimeSpan.FromSeconds(3))), FaultProxy.Always, FailsClearly)
-            { HeadersTimeout = TimeSpan.FromSeconds(1) };
+        { HeadersTimeout = TimeSpan.FromSeconds(1) };
     }
 
     [OneTimeSetUp]

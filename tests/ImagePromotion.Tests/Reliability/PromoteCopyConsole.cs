@@ -41,7 +41,7 @@ internal static class PromoteCopyConsole
             .Where(f => !f.Contains("/obj/") && !f.Contains("/bin/")).Max(File.GetLastWriteTimeUtc);
         if (File.Exists(dll) && File.GetLastWriteTimeUtc(dll) >= newest) return dll;
         var build = Process.Start(new ProcessStartInfo("dotnet", ["build", project, "-c", configuration, "-nologo", "-v", "quiet", "-clp:ErrorsOnly"])
-            { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
+        { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false })!;
         var output = build.StandardOutput.ReadToEnd() + build.StandardError.ReadToEnd();
         build.WaitForExit();
         if (build.ExitCode != 0 || !File.Exists(dll)) throw new InvalidOperationException($"building promote-copy failed:\n{output}");

@@ -67,12 +67,12 @@ public sealed class SecretLeakTests
         _cake = new CakeRunner(work, config);
         var prefix = CredentialStore.EnvironmentPrefix(_prod.Host);
         foreach (var (k, v) in new Dictionary<string, string?>
-                 {
-                     ["SECRET_TEST_DEV_USER"] = "dev-user", ["SECRET_TEST_DEV_PASSWORD"] = DevPassword,
-                     [prefix + "USERNAME"] = "prod-user", [prefix + "PASSWORD"] = ProdPassword,
-                     ["PORT_CLIENT_ID"] = PortTestServer.ClientId, ["PORT_CLIENT_SECRET"] = PortTestServer.ClientSecret,
-                     ["PORT_BASE_URL"] = _port.BaseUrl.ToString(), ["GITOPS_TOKEN"] = GitOpsToken,
-                 })
+        {
+            ["SECRET_TEST_DEV_USER"] = "dev-user", ["SECRET_TEST_DEV_PASSWORD"] = DevPassword,
+            [prefix + "USERNAME"] = "prod-user", [prefix + "PASSWORD"] = ProdPassword,
+            ["PORT_CLIENT_ID"] = PortTestServer.ClientId, ["PORT_CLIENT_SECRET"] = PortTestServer.ClientSecret,
+            ["PORT_BASE_URL"] = _port.BaseUrl.ToString(), ["GITOPS_TOKEN"] = GitOpsToken,
+        })
             _cake.Environment[k] = v;
     }
 

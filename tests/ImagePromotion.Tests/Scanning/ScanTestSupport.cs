@@ -1,7 +1,7 @@
 using System.Formats.Tar;
 using System.IO.Compression;
-using System.Text;
 using System.Runtime.Versioning;
+using System.Text;
 using ImagePromotion.Registry;
 using NUnit.Framework;
 

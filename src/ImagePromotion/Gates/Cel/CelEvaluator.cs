@@ -127,10 +127,10 @@ internal sealed class CelEvaluator(IReadOnlyDictionary<string, object?> variable
         switch (call.Function)
         {
             case "!_":
-            {
-                var operand = Eval(call.Args[0]);
-                return operand is bool b ? !b : throw CelOperators.NoOverload("!_", operand);
-            }
+                {
+                    var operand = Eval(call.Args[0]);
+                    return operand is bool b ? !b : throw CelOperators.NoOverload("!_", operand);
+                }
             case "-_": return CelOperators.Negate(Eval(call.Args[0]));
         }
         var target = call.Target is null ? null : Eval(call.Target);

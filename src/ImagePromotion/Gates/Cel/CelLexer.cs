@@ -85,10 +85,21 @@ internal sealed class CelLexer(string source)
         }
         var kind = c switch
         {
-            '(' => TokenKind.LParen, ')' => TokenKind.RParen, '[' => TokenKind.LBracket, ']' => TokenKind.RBracket,
-            '{' => TokenKind.LBrace, '}' => TokenKind.RBrace, '.' => TokenKind.Dot, ',' => TokenKind.Comma,
-            ':' => TokenKind.Colon, '?' => TokenKind.Question, '+' => TokenKind.Plus, '-' => TokenKind.Minus,
-            '*' => TokenKind.Star, '/' => TokenKind.Slash, '%' => TokenKind.Percent,
+            '(' => TokenKind.LParen,
+            ')' => TokenKind.RParen,
+            '[' => TokenKind.LBracket,
+            ']' => TokenKind.RBracket,
+            '{' => TokenKind.LBrace,
+            '}' => TokenKind.RBrace,
+            '.' => TokenKind.Dot,
+            ',' => TokenKind.Comma,
+            ':' => TokenKind.Colon,
+            '?' => TokenKind.Question,
+            '+' => TokenKind.Plus,
+            '-' => TokenKind.Minus,
+            '*' => TokenKind.Star,
+            '/' => TokenKind.Slash,
+            '%' => TokenKind.Percent,
             '!' => Two('=', TokenKind.Ne, TokenKind.Not),
             '<' => Two('=', TokenKind.Le, TokenKind.Lt),
             '>' => Two('=', TokenKind.Ge, TokenKind.Gt),
@@ -245,24 +256,24 @@ internal sealed class CelLexer(string source)
             case 'v': rune(11); return;
             case '\\' or '\'' or '"' or '`' or '?': rune(c); return;
             case 'x' or 'X':
-            {
-                var v = Hex(2, at);
-                // In bytes \x is a raw octet; in strings it is a code point.
-                if (bytes) octet(v); else rune(v);
-                return;
-            }
+                {
+                    var v = Hex(2, at);
+                    // In bytes \x is a raw octet; in strings it is a code point.
+                    if (bytes) octet(v); else rune(v);
+                    return;
+                }
             case 'u': rune(CodePoint(Hex(4, at), at)); return;
             case 'U': rune(CodePoint(Hex(8, at), at)); return;
             case >= '0' and <= '3':
-            {
-                var digits = source.Substring(_pos - 1, Math.Min(3, source.Length - _pos + 1));
-                if (digits.Length != 3 || digits.Any(d => d is < '0' or > '7'))
-                    throw new CelSyntaxException("octal escape needs three digits (\\000 to \\377)", at);
-                _pos += 2;
-                var v = Convert.ToInt32(digits, 8);
-                if (bytes) octet(v); else rune(v);
-                return;
-            }
+                {
+                    var digits = source.Substring(_pos - 1, Math.Min(3, source.Length - _pos + 1));
+                    if (digits.Length != 3 || digits.Any(d => d is < '0' or > '7'))
+                        throw new CelSyntaxException("octal escape needs three digits (\\000 to \\377)", at);
+                    _pos += 2;
+                    var v = Convert.ToInt32(digits, 8);
+                    if (bytes) octet(v); else rune(v);
+                    return;
+                }
             default: throw new CelSyntaxException($"unknown escape sequence '\\{c}'", at);
         }
     }

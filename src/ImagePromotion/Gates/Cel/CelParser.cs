@@ -97,8 +97,14 @@ internal sealed class CelParser
         {
             var fn = Current.Kind switch
             {
-                TokenKind.Eq => "_==_", TokenKind.Ne => "_!=_", TokenKind.Lt => "_<_", TokenKind.Le => "_<=_",
-                TokenKind.Gt => "_>_", TokenKind.Ge => "_>=_", TokenKind.In => "@in", _ => null,
+                TokenKind.Eq => "_==_",
+                TokenKind.Ne => "_!=_",
+                TokenKind.Lt => "_<_",
+                TokenKind.Le => "_<=_",
+                TokenKind.Gt => "_>_",
+                TokenKind.Ge => "_>=_",
+                TokenKind.In => "@in",
+                _ => null,
             };
             if (fn is null) return left;
             var op = Advance();
@@ -253,12 +259,12 @@ internal sealed class CelParser
                 Advance();
                 return new LiteralNode(null, t.Column);
             case TokenKind.LParen:
-            {
-                Advance();
-                var inner = Expr();
-                Expect(TokenKind.RParen, "')'");
-                return inner;
-            }
+                {
+                    Advance();
+                    var inner = Expr();
+                    Expect(TokenKind.RParen, "')'");
+                    return inner;
+                }
             case TokenKind.LBracket:
                 Advance();
                 return new ListNode(Arguments(TokenKind.RBracket), t.Column);

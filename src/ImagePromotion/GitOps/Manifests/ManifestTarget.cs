@@ -64,12 +64,15 @@ public sealed record HelmValuesTarget(
                 "repository" or "name" => target with { RepositoryKey = Checked(value, name) },
                 "tag" => target with { TagKey = Checked(value, name) },
                 "digest" => target with { DigestKey = Checked(value, name) },
-                "digestintag" => target with { DigestInTag = value.ToLowerInvariant() switch
+                "digestintag" => target with
                 {
-                    "" or "true" => true,
-                    "false" => false,
-                    _ => throw new PromotionException($"--helm: digestInTag takes true or false, not '{value}'"),
-                } },
+                    DigestInTag = value.ToLowerInvariant() switch
+                    {
+                        "" or "true" => true,
+                        "false" => false,
+                        _ => throw new PromotionException($"--helm: digestInTag takes true or false, not '{value}'"),
+                    }
+                },
                 _ => throw new PromotionException($"--helm: unknown key name '{name}' in '{text}'; use image, registry, repository, tag, digest or digestInTag (e.g. --helm=registry=api.image.registry,repository=api.image.repository,tag=api.image.tag)"),
             };
         }

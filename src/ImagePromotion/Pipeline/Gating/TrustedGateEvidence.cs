@@ -1,6 +1,6 @@
+using ImagePromotion.Configuration;
 using ImagePromotion.Evidence;
 using ImagePromotion.Evidence.Attestations;
-using ImagePromotion.Configuration;
 using ImagePromotion.Evidence.Signing;
 using ImagePromotion.Gates;
 using ImagePromotion.Pipeline.Records;

@@ -87,7 +87,10 @@ public sealed record PromotionRecord
         var image = Images.FirstOrDefault(i => i.Digest == pinned.Digest?.ToString() && ImageReference.Parse(i.Reference).Repository == pinned.Repository);
         return image is null ? this : this with
         {
-            Digest = image.Digest, ToReference = image.Reference, FromReference = image.FromReference ?? FromReference, PreviousDigest = image.PreviousDigest,
+            Digest = image.Digest,
+            ToReference = image.Reference,
+            FromReference = image.FromReference ?? FromReference,
+            PreviousDigest = image.PreviousDigest,
         };
     }
 

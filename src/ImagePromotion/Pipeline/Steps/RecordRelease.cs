@@ -79,8 +79,11 @@ public sealed class RecordRelease(PromotionSession session, TimeProvider clock)
                 await store.CopyAsync(ImageReference.Parse(image.Source).WithDigest(digest), target, ct).ConfigureAwait(false);
             foreach (var approval in approvals)
                 await store.PushAsync(target.WithDigest(digest), new EvidencePiece(EvidenceTypes.ApprovalDecision,
-                    JsonSerializer.SerializeToUtf8Bytes(new { digest = digest.ToString(), environment = release.To, image = image.Image, login = approval.Login,
-                        commitId = approval.CommitId, submittedAt = approval.SubmittedAt, pullRequest = record.PullRequestUrl })), ct).ConfigureAwait(false);
+                    JsonSerializer.SerializeToUtf8Bytes(new
+                    {
+                        digest = digest.ToString(), environment = release.To, image = image.Image, login = approval.Login,
+                        commitId = approval.CommitId, submittedAt = approval.SubmittedAt, pullRequest = record.PullRequestUrl
+                    })), ct).ConfigureAwait(false);
         }
         var recorder = new PromotionRecorder(session, clock);
         // An up-to-date re-run adds no record (history has one entry per change), unless the environment holds the

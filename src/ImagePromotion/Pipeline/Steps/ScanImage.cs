@@ -30,17 +30,17 @@ public sealed class ScanImage(PromotionSession session, TimeProvider? clock = nu
     {
         var outcomes = new List<ScanOutcome>();
         foreach (var app in selection.Applications(session.Config))
-        foreach (var image in app.Images)
-        {
-            var reference = session.Reference(app, image, session.Config.First);
-            if (session.DryRun && await session.Copier.Client(reference.Registry).HeadManifestAsync(reference.Repository, reference.Identifier, ct).ConfigureAwait(false) is null)
+            foreach (var image in app.Images)
             {
-                // The plan of a run that pushes it first: nothing to read yet.
-                session.Log.Information($"dry run: would scan {reference} once it is pushed");
-                continue;
+                var reference = session.Reference(app, image, session.Config.First);
+                if (session.DryRun && await session.Copier.Client(reference.Registry).HeadManifestAsync(reference.Repository, reference.Identifier, ct).ConfigureAwait(false) is null)
+                {
+                    // The plan of a run that pushes it first: nothing to read yet.
+                    session.Log.Information($"dry run: would scan {reference} once it is pushed");
+                    continue;
+                }
+                outcomes.Add(await RunAsync(reference, ct, scannerPath).ConfigureAwait(false));
             }
-            outcomes.Add(await RunAsync(reference, ct, scannerPath).ConfigureAwait(false));
-        }
         return outcomes;
     }
 

@@ -100,7 +100,8 @@ public sealed class UpdateGitOps(PromotionSession session)
         var settings = environment.GitOps!;
         var description = Describe(application, environment, images, sourceEnvironment);
         var request = Request(application, environment, images, description, settings.Mode == "direct" ? GitPublishMode.DirectPush : GitPublishMode.PullRequestBranch)
-            with { ExpectedPins = expected };
+            with
+        { ExpectedPins = expected };
         // One commit for every image and manifest; a rejected push is re-applied on the new remote head, and the
         // pushed branch is read back: it must pin every image, or the publish fails naming what it pins.
         var published = await new GitPublisher(session.Log).PublishAsync(request, Edits(application, settings, images), ct).ConfigureAwait(false);
@@ -199,7 +200,8 @@ public sealed class UpdateGitOps(PromotionSession session)
             // A token is an HTTP header: a local path or SSH remote authenticates otherwise, so it is not passed.
             new GitRepositoryOptions(remote, settings.BaseBranch, Path.Combine(session.ArtifactsDirectory, "gitops", application.Name, environment.Name))
             { Token = IsHttp(remote) ? token : null },
-            new GitOpsChange(BranchFor(application, environment, images), description.CommitMessage, authorName, authorEmail)) { Mode = mode };
+            new GitOpsChange(BranchFor(application, environment, images), description.CommitMessage, authorName, authorEmail))
+        { Mode = mode };
     }
 
     /// <summary>The yaml-update step as data: one edit per image and manifest, so the publisher can verify the pushed branch pins each.</summary>
@@ -222,8 +224,11 @@ public sealed class UpdateGitOps(PromotionSession session)
         if (settings.Helm is { } helm)
             return helm with
             {
-                Image = expand(helm.Image), RegistryKey = Expand(helm.RegistryKey), RepositoryKey = Expand(helm.RepositoryKey),
-                TagKey = Expand(helm.TagKey), DigestKey = Expand(helm.DigestKey),
+                Image = expand(helm.Image),
+                RegistryKey = Expand(helm.RegistryKey),
+                RepositoryKey = Expand(helm.RepositoryKey),
+                TagKey = Expand(helm.TagKey),
+                DigestKey = Expand(helm.DigestKey),
             };
         return settings.Path is { } path ? new YamlPathTarget(expand(path)) : new ContainerImageTarget(settings.Container is { } c ? expand(c) : null);
     }

@@ -1,8 +1,8 @@
-using NUnit.Framework;
 using System.Text.RegularExpressions;
 using ImagePromotion.GitOps.Git;
 using ImagePromotion.Logging;
 using ImagePromotion.Registry;
+using NUnit.Framework;
 
 namespace ImagePromotion.Tests.GitOps.Git;
 
