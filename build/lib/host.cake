@@ -215,6 +215,9 @@ PromotionConfig LoadConfig()
     return ConfigLoader.Load(path, overrides, ImagePromotion.Registry.Auth.CredentialStore.ReadProcessEnvironment());
 }
 
+/// <summary>The checkout's commit (git HEAD), as DetectCommit read it; null without git metadata.</summary>
+static string CheckoutCommit;
+
 /// <summary>
 /// The commit this run is for: the checkout's (git HEAD), because that is what BuildOnce builds. A CI variable
 /// naming another commit (GITHUB_SHA in a workflow_run job is the default branch's head, not the checkout) is an
@@ -226,11 +229,11 @@ string DetectCommit(bool builds)
 {
     var r = ToolRunner.RunAsync("git", new[] { "rev-parse", "HEAD" }, RepositoryRoot).GetAwaiter().GetResult();
     var checkout = r.ExitCode == 0 && r.Output.Trim() is { Length: > 0 } head ? head : null;
+    CheckoutCommit = checkout;
     var given = Argument<string>("commit", null);
     if (!string.IsNullOrEmpty(given))
     {
-        if (builds && checkout is not null && !BuildRevision.Matches(checkout, given))
-            throw new PromotionException($"--commit={given} is not the checkout's commit {checkout}, and BuildOnce builds the checkout: check out {given} first, or drop --commit");
+        // Whether anything is built is known once the registry has been asked: BuildOnce refuses then (SessionOptions.Checkout).
         return given;
     }
     foreach (var name in new[] { "GITHUB_SHA", "CODEBUILD_RESOLVED_SOURCE_VERSION" })
@@ -304,6 +307,7 @@ void RunPipeline(string target, string defaultTarget = null)
             DryRun = PlanOnly,
             // BuildOnce and PushDev build or push only when no --image/--digest names the artifact.
             Commit = DetectCommit(!PinnedByArgument() && context.TasksToExecute.Any(t => t.Name is "BuildOnce" or "PushDev")),
+            Checkout = CheckoutCommit,
             Identity = Ci.Name == "local" ? DetectIdentity() : Ci.Identity.ToString(),
             RunUrl = Ci.RunUrl,
             ArtifactsDirectory = artifacts,

@@ -18,6 +18,11 @@ public sealed record SessionOptions
     public bool DryRun { get; init; }
     /// <summary>The commit being promoted (full or short SHA); read from git when not given.</summary>
     public string? Commit { get; init; }
+    /// <summary>
+    /// The commit the working tree holds (git HEAD, full SHA), when known. A build is of the checkout, so a build
+    /// planned for another <see cref="Commit"/> is refused; promoting another commit's existing build is not.
+    /// </summary>
+    public string? Checkout { get; init; }
     /// <summary>Who triggered the run (CI actor or local git user), for records and commits.</summary>
     public string Identity { get; init; } = "unknown";
     /// <summary>A link to the CI run, for pull requests and records.</summary>

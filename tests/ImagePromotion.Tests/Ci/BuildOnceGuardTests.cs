@@ -1,4 +1,5 @@
 using System.Text;
+using ImagePromotion.Pipeline.Building;
 using ImagePromotion.Tests.Ci.Runner;
 using ImagePromotion.Tests.Infrastructure;
 
@@ -78,8 +79,22 @@ public sealed class BuildOnceGuardTests
         var other = new string('e', 40);
         var (exit, output) = await BuildAsync(new Dictionary<string, string>(), "--target=BuildOnce", $"--commit={other}");
         Assert.That(exit, Is.Not.Zero);
-        Assert.That(Errors(output).Single(), Does.Contain($"--commit={other}").And.Contain(_commit));
+        Assert.That(Errors(output).Single(), Does.Contain($"commit {other} has no build").And.Contain(_commit).And.Contain("--commit"));
         Assert.That(_machine.Builds, Is.Empty);
+    }
+
+    [Test, Order(5)]
+    public async Task Another_commit_whose_build_is_in_dev_is_promoted_without_building()
+    {
+        // An earlier commit's build, labelled with its revision, as BuildOnce left it: --commit names it, the checkout
+        // is a later commit, and nothing needs the sources, so nothing is built and that build is what staging gets.
+        var other = new string('f', 40);
+        var built = await TestImages.PushRandomImageAsync(_world.Dev, PipelineWorld.Repository, $"git-{other[..12]}", cancellationToken: Ct,
+            labels: new Dictionary<string, string> { [BuildRevision.RevisionLabel] = other });
+        var (exit, output) = await BuildAsync(new Dictionary<string, string>(), "--target=PromoteStaging", $"--commit={other}");
+        Assert.That(exit, Is.Zero, output);
+        Assert.That(_machine.Builds, Is.Empty, "nothing built");
+        Assert.That(await _world.DigestAsync(_world.Dev, "staging", Ct), Is.EqualTo(built.Digest.ToString()));
     }
 
     [Test, Order(3)]

@@ -24,10 +24,13 @@ public sealed class CodePipelineRunTests
         var ct = cts.Token;
         using var machine = new RunnerMachine(Password);
         await using var world = await PipelineWorld.StartAsync(machine, "AWS", Password, ct);
-        var commit = await machine.CreateOriginAsync(RepositoryRoot.Path, ct);
+        await machine.CreateOriginAsync(RepositoryRoot.Path, ct);
+        var (commit, signingKeys) = await PipelineWorld.SigningKeysAsync(machine, ct);
         var pipeline = new CodePipelineRunner(machine, RepositoryRoot.Path);
         foreach (var (key, value) in world.ConfigurationOverrides()) pipeline.MachineEnvironment[key] = value;
         pipeline.SecretsManager["image-promotion/gitops:token"] = GitOpsToken;
+        foreach (var (variable, pem) in signingKeys)
+            pipeline.SecretsManager["image-promotion/signing-keys:" + variable["PROMOTION_SIGNING_KEY_".Length..].ToLowerInvariant()] = pem;
         foreach (var (key, value) in new Dictionary<string, string>
         {
             ["ConnectionArn"] = "arn:aws:codestar-connections:eu-west-1:123456789012:connection/abc", ["FullRepositoryId"] = "acme/sample-app",

@@ -38,6 +38,7 @@ public sealed class GitHubWorkflowRunTests
         _world = await PipelineWorld.StartAsync(_machine, User, Password, Ct);
         _port = await PortTestServer.StartAsync();
         _commit = await _machine.CreateOriginAsync(RepositoryRoot.Path, Ct);
+        (_commit, var signingKeys) = await PipelineWorld.SigningKeysAsync(_machine, Ct);
         _github = new GitHubActionsRunner(_machine, RepositoryRoot.Path);
         foreach (var (key, value) in _world.ConfigurationOverrides()) _github.MachineEnvironment[key] = value;
         // Port's API of this world (the workflow reads Port's default region otherwise).
@@ -47,6 +48,7 @@ public sealed class GitHubWorkflowRunTests
         _github.Secrets["GITOPS_TOKEN"] = GitOpsToken;
         _github.Secrets["PORT_CLIENT_ID"] = PortTestServer.ClientId;
         _github.Secrets["PORT_CLIENT_SECRET"] = PortTestServer.ClientSecret;
+        foreach (var (variable, pem) in signingKeys) _github.Secrets[variable] = pem;
         _github.ProtectedEnvironments.Add("production");
     }
 

@@ -22,7 +22,7 @@ public sealed class ConfigMessagesTests
     public void A_typo_in_a_set_key_names_the_override_not_a_line_of_the_file()
     {
         var ex = Refused(Valid, new Dictionary<string, string> { ["environments.production.tg"] = "live" });
-        Assert.That(ex.Message, Is.EqualTo("--set environments.production.tg=live: unknown key 'environments.production.tg': did you mean tag? Expected one of from, gates, gitops, group, registry, repository, tag, tagMayMove"));
+        Assert.That(ex.Message, Is.EqualTo("--set environments.production.tg=live: unknown key 'environments.production.tg': did you mean tag? Expected one of from, gates, gitops, group, registry, repository, tag, tagMayMove, trust"));
     }
 
     [Test]
@@ -62,7 +62,7 @@ public sealed class ConfigMessagesTests
         var ex = Refused(yaml);
         Assert.That(ex.Message, Does.StartWith("promotion.yaml: 5 problems, fix them all: (1) "));
         Assert.That(ex.Message, Does.Contain("missing value for 'registries.dev.host'"));
-        Assert.That(ex.Message, Does.Contain("line 3: unknown key 'registries.dev.hots': did you mean host? Expected one of caBundle, host, insecure, passwordEnv, usernameEnv"));
+        Assert.That(ex.Message, Does.Contain("line 3: unknown key 'registries.dev.hots': did you mean host? Expected one of caBundle, family, host, insecure, passwordEnv, timeout, usernameEnv"));
         Assert.That(ex.Message, Does.Contain("line 5: 'environments.dev.tagMayMove' must be true or false"));
         Assert.That(ex.Message, Does.Contain("line 6: 'environments.production.registry' names 'prdo', which is not under registries (have: dev)"));
         Assert.That(ex.Message, Does.Contain("line 7: unknown key 'relase': did you mean release?"));

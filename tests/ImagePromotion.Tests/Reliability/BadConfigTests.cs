@@ -52,7 +52,7 @@ public sealed class BadConfigTests
         yield return new("tab indentation", Text(() => Valid.Replace("  dev: { host", "\tdev: { host")), "not valid YAML");
         yield return new("two documents", Text(() => Valid + "---\n" + Valid), "one YAML document");
         yield return new("a list at the root", Text(() => "- service: app\n"), "one YAML document holding a mapping");
-        yield return new("empty file", () => [], "one YAML document");
+        yield return new("empty file", () => [], "is empty or not a regular file");
         yield return new("binary garbage", () => { var r = new Random(7); var b = new byte[4096]; r.NextBytes(b); return b; }, "");
         yield return new("over 1 MiB", Text(() => Valid + "# " + new string('x', 1024 * 1024)), "over 1 MiB");
         yield return new("invalid reference from the parts", Text(() => Valid.Replace("team/app", "Team/App")), "environments.dev");

@@ -28,7 +28,7 @@ public sealed class ScanResultTests
 
         Assert.That(root.EnumerateObject().Select(p => p.Name), Is.EqualTo(new[]
         {
-            "schemaVersion", "imageDigest", "scannedAt", "passed", "reasons", "scannersRun", "scannersSkipped", "counts", "allowlisted", "findings",
+            "schemaVersion", "imageDigest", "scannedAt", "passed", "reasons", "scannersRun", "scannersSkipped", "counts", "allowlisted", "findings", "policy",
         }));
         Assert.That(root.GetProperty("scannedAt").GetString(), Is.EqualTo("2026-11-23T11:30:15+00:00"));
         Assert.That(root.GetProperty("findings")[0].GetProperty("severity").GetString(), Is.EqualTo("critical"));

@@ -57,6 +57,10 @@ public sealed class ReleasePlanner(PromotionSession session, TimeProvider? clock
                     };
                 if (plan.Existing is null)
                 {
+                    // Only here is the commit's source needed: a commit other than the checkout may be promoted from
+                    // its existing build, never built from the checkout's files under its name.
+                    if (session.Options.Checkout is { } checkout && !BuildRevision.Matches(checkout, commit))
+                        throw new PromotionException($"commit {commit} has no build of {image.Name} yet (neither {target} nor the layout holds one), and a build is of the checkout, which is {checkout}: check out {commit} first, or drop --commit");
                     tool ??= await builder.ChooseBuilderAsync(image.Build, ct).ConfigureAwait(false);
                     plan = plan with { Builder = image.Build.Builder == "auto" ? tool : image.Build.Builder };
                     if (session.DryRun)

@@ -50,6 +50,21 @@ internal sealed class PipelineWorld : IAsyncDisposable
         return new PipelineWorld(dev, prod, gitOps, user, password);
     }
 
+    /// <summary>
+    /// One key pair per evidence role: the public halves committed where the shipped configuration trusts them
+    /// (<c>.sandbox/keys</c>), the private halves returned as PEM by role variable (<c>PROMOTION_SIGNING_KEY_BUILD</c> …),
+    /// for the CI secrets. Returns the commit that holds the public keys.
+    /// </summary>
+    public static async Task<(string Commit, Dictionary<string, string> PrivateKeys)> SigningKeysAsync(RunnerMachine machine, CancellationToken ct)
+    {
+        var keys = ImagePromotion.Tests.Evidence.Signing.RoleKeys.Ensure(machine.NewDirectory("signing"));
+        var commit = await machine.CommitPublicKeysAsync(keys, ".sandbox/keys", ct);
+        var pems = Enum.GetValues<ImagePromotion.Evidence.Attestations.KeyRole>().ToDictionary(
+            r => ImagePromotion.Evidence.Signing.EvidenceSigners.Variable(r),
+            r => File.ReadAllText(Path.Combine(keys, ImagePromotion.Evidence.Signing.KeyPairs.FileName(r) + ".key")));
+        return (commit, pems);
+    }
+
     /// <summary>Where the shipped configuration's registries and GitOps repository are, for the runner machine.</summary>
     public Dictionary<string, string> ConfigurationOverrides() => new()
     {

@@ -71,6 +71,27 @@ internal sealed class RunnerMachine : IDisposable
         return (await GitAsync(seed, ct, "rev-parse", "HEAD")).Trim();
     }
 
+    /// <summary>
+    /// Commits the public keys of <paramref name="keysDirectory"/> (<c>*.pub</c>) to origin's main under
+    /// <paramref name="target"/>, as an adopter commits the keys its configuration trusts (the private halves are CI
+    /// secrets); returns the new commit.
+    /// </summary>
+    public async Task<string> CommitPublicKeysAsync(string keysDirectory, string target, CancellationToken ct)
+    {
+        var work = Path.Combine(Root, "keys-" + Guid.NewGuid().ToString("N")[..8]);
+        await GitAsync(Root, ct, "clone", "-q", OriginUrl, work);
+        Directory.CreateDirectory(Path.Combine(work, target));
+        foreach (var pub in Directory.EnumerateFiles(keysDirectory, "*.pub"))
+            File.Copy(pub, Path.Combine(work, target, Path.GetFileName(pub)));
+        // The sandbox's key folder is ignored by .gitignore: committing trusted keys is a deliberate act.
+        await GitAsync(work, ct, "add", "-f", target);
+        await GitAsync(work, ct, "commit", "-q", "-m", "the public keys the configuration trusts");
+        await GitAsync(work, ct, "push", "-q", "origin", "main");
+        var sha = (await GitAsync(work, ct, "rev-parse", "HEAD")).Trim();
+        Directory.Delete(work, recursive: true);
+        return sha;
+    }
+
     /// <summary>Adds a commit on top of origin's main (a later push), changing one file that is not pipeline source.</summary>
     public async Task<string> CommitOnMainAsync(string file, string content, CancellationToken ct)
     {

@@ -58,7 +58,7 @@ public sealed class HelmGitOpsTests
         Assert.That(Parse("container: api").Helm, Is.Null);
     }
 
-    [TestCase("helm: { repo: api.image.repository }", "promotion.yaml:10: unknown key 'environments.production.gitops.helm.repo': expected one of digest, digestInTag, image, registry, repository, tag")]
+    [TestCase("helm: { repo: api.image.repository }", "promotion.yaml:10: unknown key 'environments.production.gitops.helm.repo': did you mean repository? Expected one of digest, digestInTag, image, registry, repository, tag")]
     [TestCase("helm: { tag: \"api..tag\" }", "promotion.yaml: 'environments.production.gitops.helm.tag' is 'api..tag', which is not a dotted key of a values file: write e.g. api.image.tag")]
     [TestCase("helm: \"api.image[\"", "promotion.yaml: 'environments.production.gitops.helm' is 'api.image[', which is not a dotted key of a values file: write e.g. api.image")]
     [TestCase("helm: { digestInTag: maybe }", "promotion.yaml:10: 'environments.production.gitops.helm.digestInTag' must be true or false")]
