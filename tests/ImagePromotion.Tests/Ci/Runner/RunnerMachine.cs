@@ -76,30 +76,27 @@ internal sealed class RunnerMachine : IDisposable
     /// <paramref name="target"/>, as an adopter commits the keys its configuration trusts (the private halves are CI
     /// secrets); returns the new commit.
     /// </summary>
-    public async Task<string> CommitPublicKeysAsync(string keysDirectory, string target, CancellationToken ct)
-    {
-        var work = Path.Combine(Root, "keys-" + Guid.NewGuid().ToString("N")[..8]);
-        await GitAsync(Root, ct, "clone", "-q", OriginUrl, work);
-        Directory.CreateDirectory(Path.Combine(work, target));
-        foreach (var pub in Directory.EnumerateFiles(keysDirectory, "*.pub"))
-            File.Copy(pub, Path.Combine(work, target, Path.GetFileName(pub)));
-        // The sandbox's key folder is ignored by .gitignore: committing trusted keys is a deliberate act.
-        await GitAsync(work, ct, "add", "-f", target);
-        await GitAsync(work, ct, "commit", "-q", "-m", "the public keys the configuration trusts");
-        await GitAsync(work, ct, "push", "-q", "origin", "main");
-        var sha = (await GitAsync(work, ct, "rev-parse", "HEAD")).Trim();
-        Directory.Delete(work, recursive: true);
-        return sha;
-    }
+    public Task<string> CommitPublicKeysAsync(string keysDirectory, string target, CancellationToken ct) =>
+        CommitOnOriginMainAsync("keys", "the public keys the configuration trusts", work =>
+        {
+            Directory.CreateDirectory(Path.Combine(work, target));
+            foreach (var pub in Directory.EnumerateFiles(keysDirectory, "*.pub"))
+                File.Copy(pub, Path.Combine(work, target, Path.GetFileName(pub)));
+            return Task.CompletedTask;
+        }, ["-f", target], ct); // -f: the sandbox's key folder is ignored by .gitignore; committing trusted keys is deliberate.
 
     /// <summary>Adds a commit on top of origin's main (a later push), changing one file that is not pipeline source.</summary>
-    public async Task<string> CommitOnMainAsync(string file, string content, CancellationToken ct)
+    public Task<string> CommitOnMainAsync(string file, string content, CancellationToken ct) =>
+        CommitOnOriginMainAsync("commit", "a later commit", work => File.WriteAllTextAsync(Path.Combine(work, file), content, ct), [file], ct);
+
+    /// <summary>Clones origin, applies <paramref name="change"/> to the work tree, adds <paramref name="add"/>, commits and pushes main; returns the commit.</summary>
+    private async Task<string> CommitOnOriginMainAsync(string name, string message, Func<string, Task> change, string[] add, CancellationToken ct)
     {
-        var work = Path.Combine(Root, "commit-" + Guid.NewGuid().ToString("N")[..8]);
+        var work = Path.Combine(Root, $"{name}-{Guid.NewGuid().ToString("N")[..8]}");
         await GitAsync(Root, ct, "clone", "-q", OriginUrl, work);
-        await File.WriteAllTextAsync(Path.Combine(work, file), content, ct);
-        await GitAsync(work, ct, "add", file);
-        await GitAsync(work, ct, "commit", "-q", "-m", "a later commit");
+        await change(work);
+        await GitAsync(work, ct, ["add", .. add]);
+        await GitAsync(work, ct, "commit", "-q", "-m", message);
         await GitAsync(work, ct, "push", "-q", "origin", "main");
         var sha = (await GitAsync(work, ct, "rev-parse", "HEAD")).Trim();
         Directory.Delete(work, recursive: true);
